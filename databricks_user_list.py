@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""Export the workspace's users (SCIM), one userName per line. See README.md."""
+
+import sys
+
+from dbx_inventory.cli_common import run
+from dbx_inventory.cli_users import main
+
+if __name__ == "__main__":
+    sys.exit(run(main))

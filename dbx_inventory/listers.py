@@ -1,0 +1,90 @@
+"""One-level listers for DBFS and the Workspace: one request, a list of entries.
+
+The walk itself (which directories to open next) lives in walker.py; these only turn one API answer into
+entries, tolerating every shape databricks-api.md says can appear.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from .rest import RestClient
+
+# Folders are opened, never counted. REPO is a Git folder: the original counted it as one 10 KB file and
+# never opened it (defect 4).
+WORKSPACE_FOLDERS = frozenset({"DIRECTORY", "REPO"})
+
+
+class Entry(NamedTuple):
+    path: str
+    is_folder: bool
+    size: int | None  # None: the API gave no size (notebooks, most Workspace objects)
+    mtime_ms: int | None
+    kind: str
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) or (isinstance(value, str) and value.strip().isdigit()):
+        return int(value)
+    return None
+
+
+def _child_path(parent: str, raw: Any) -> str:
+    path = str(raw or "")
+    if path.startswith("dbfs:"):
+        path = path[len("dbfs:"):]
+    if not path.startswith("/"):
+        # Relative names have not been seen, but an absolute path is what the walk needs.
+        path = parent.rstrip("/") + "/" + path
+    return path.rstrip("/") or "/"
+
+
+def parse_dbfs_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    entries = []
+    for item in body.get("files") or []:  # `files` is absent for an empty directory
+        if not isinstance(item, dict) or not item.get("path"):
+            continue
+        is_dir = bool(item.get("is_dir"))
+        size = None if is_dir else _int_or_none(item.get("file_size"))
+        entries.append(
+            Entry(_child_path(parent, item["path"]), is_dir, size, _int_or_none(item.get("modification_time")),
+                  "DIRECTORY" if is_dir else "FILE")
+        )
+    return entries
+
+
+def parse_workspace_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    entries = []
+    for item in body.get("objects") or []:  # `objects` is absent for an empty directory
+        if not isinstance(item, dict) or not item.get("path"):
+            continue
+        kind = item.get("object_type")
+        # Unknown or missing object_type: counted as an object, unless it carries directory_info.
+        is_folder = kind in WORKSPACE_FOLDERS or (not kind and isinstance(item.get("directory_info"), dict))
+        size = None if is_folder else _int_or_none(item.get("size"))
+        mtime = _int_or_none(item.get("modified_at")) or _int_or_none(item.get("created_at"))
+        entries.append(Entry(_child_path(parent, item["path"]), is_folder, size, mtime, str(kind or "UNKNOWN")))
+    return entries
+
+
+def list_dbfs(client: RestClient, path: str) -> list[Entry]:
+    return parse_dbfs_list(client.get("dbfs", "/api/2.0/dbfs/list", {"path": path}), path)
+
+
+def list_workspace(client: RestClient, path: str) -> list[Entry]:
+    return parse_workspace_list(client.get("workspace", "/api/2.0/workspace/list", {"path": path}), path)
+
+
+Lister = Callable[[RestClient, str], list[Entry]]
+
+LISTERS: dict[str, Lister] = {"dbfs": list_dbfs, "workspace": list_workspace}
+
+
+def home_path(fs: str, username: str) -> str:
+    # Both homes are /Users/<user>: DBFS as dbfs:/Users/<user> (sent without the scheme), the Workspace
+    # as /Users/<user>. Service principals' homes use their applicationId as the name.
+    return f"/Users/{username}"

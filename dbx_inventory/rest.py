@@ -1,0 +1,152 @@
+"""The REST client: auth headers from the SDK's Config, pooled connections, and the one retry loop.
+
+Every API call of the program goes through `RestClient.get`, which paces the request with its family's
+shared pacer and applies the retry policy (defect 14: the original wrote its retry loop four times).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from typing import Any, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .clock import Clock, RealClock
+from .errors import ApiError, AuthError, UnreachableError
+from .pacer import Pacer
+from .retry import RetryPolicy, Verdict, classify_exception, classify_response
+
+log = logging.getLogger("dbx_inventory")
+
+FAMILIES = ("scim", "dbfs", "workspace", "export")
+
+
+def error_fields(resp: requests.Response) -> tuple[str, str]:
+    """(error_code, message) from a Databricks error body, the SCIM shape, or a non-JSON page."""
+    try:
+        body = resp.json()
+    except ValueError:
+        text = " ".join(resp.text.split())[:120]
+        return "", text if text and not text.startswith("<") else (resp.reason or "")
+    if not isinstance(body, dict):
+        return "", ""
+    code = body.get("error_code") or body.get("scimType") or ""
+    message = body.get("message") or body.get("detail") or ""
+    return str(code), str(message)
+
+
+class RestClient:
+    def __init__(
+        self,
+        config: Any,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        pacers: Mapping[str, Pacer] | None = None,
+        pool_size: int = 16,
+        timeout: tuple[float, float] = (10.0, 90.0),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.host = str(config.host).rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.clock = clock or RealClock()
+        self.pacers = dict(pacers or {f: Pacer(f, self.clock) for f in FAMILIES})
+        self.timeout = timeout
+        self._rng = rng or random.Random()
+        self.retries = 0
+        self._session = requests.Session()
+        # One pool sized to the workers, reused by all of them. The SDK mounts its pooled adapter for
+        # https only, leaving http at requests' 10 connections (databricks-api.md).
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size), max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get(
+        self, family: str, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None
+    ) -> dict[str, Any]:
+        """GET one endpoint; returns the JSON body or raises ApiError once retries are exhausted."""
+        policy = policy or self.policy
+        pacer = self.pacers[family]
+        target = str((params or {}).get("path", api_path))
+        started = self.clock.time()
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = self._auth_headers()
+            pacer.acquire()
+            status: int | None = None
+            code = message = ""
+            try:
+                resp = self._session.get(self.host + api_path, params=params, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                pacer.release()
+                verdict = classify_exception(exc)
+                message = verdict.reason
+            else:
+                status = resp.status_code
+                if status == 200:
+                    pacer.release()
+                    return self._json(resp, api_path)
+                code, message = error_fields(resp)
+                verdict = classify_response(status, code, resp.headers, time.time())
+                pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
+            if not verdict.retry:
+                raise ApiError(status, code, message, target)
+            wait = policy.wait(verdict, attempt, self._rng)
+            elapsed = self.clock.time() - started
+            if policy.gives_up(attempt, elapsed, wait):
+                raise ApiError(status, code, f"gave up after {attempt} attempts ({verdict.reason})", target)
+            self.retries += 1
+            log.debug(
+                "retry %s %s in %.1fs (attempt %d/%d): %s",
+                family, target, wait, attempt + 1, policy.max_attempts, verdict.reason,
+            )
+            self.clock.sleep(wait)
+
+    def _auth_headers(self) -> dict[str, str]:
+        # authenticate() refreshes OAuth tokens as needed; a failure here is a credentials problem.
+        try:
+            return dict(self.config.authenticate())
+        except Exception as exc:  # the SDK raises ValueError or provider-specific errors
+            raise AuthError(f"authentication failed: could not obtain credentials ({type(exc).__name__})") from None
+
+    def _json(self, resp: requests.Response, api_path: str) -> dict[str, Any]:
+        try:
+            body = resp.json()
+        except ValueError:
+            # A login page or a proxy: not a Databricks API at all.
+            raise UnreachableError(f"{self.host} answered {api_path} with something that is not JSON: is it a Databricks workspace URL?") from None
+        return body if isinstance(body, dict) else {}
+
+    def check_access(self, max_seconds: float = 45.0) -> None:
+        """Fail fast before scanning: a wrong token must stop the run, not produce 'empty' users
+        (defect 2). Everyone may read the workspace root, so 401/403 here means bad credentials.
+        Bounded so that an unreachable host fails within a minute."""
+        policy = dataclasses.replace(self.policy, deadline=min(self.policy.deadline, max_seconds))
+        try:
+            self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy)
+        except ApiError as exc:
+            if exc.not_found:
+                return
+            if exc.status in (401, 403):
+                detail = f": {exc.message}" if exc.message else ""
+                raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from None
+            if exc.status is None:
+                raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from None
+            raise UnreachableError(f"{self.host} is not answering normally: {exc.describe()}") from None
+
+    def throttled(self) -> int:
+        return sum(p.throttled for p in self.pacers.values())
+
+    def requests(self) -> int:
+        return sum(p.requests for p in self.pacers.values())
+
+
+__all__ = ["RestClient", "Verdict", "error_fields", "FAMILIES"]

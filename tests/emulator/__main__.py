@@ -1,0 +1,78 @@
+"""CLI: python -m tests.emulator [options]. Prints `READY <url>` once listening; SIGTERM/SIGINT stop it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import EmulatorServer, Faults
+from .workspace import build_workspace
+
+
+def _rate(text: str) -> dict:
+    """'dbfs=30,workspace=30' -> {'dbfs': 30.0, ...}; '' or 'none' -> no rate limits."""
+    if text.strip().lower() in ("", "none", "off", "0"):
+        return {}
+    out = {}
+    for item in text.split(","):
+        fam, _, val = item.partition("=")
+        out[fam.strip()] = float(val)
+    return out
+
+
+def _fail_always(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        path, _, status = item.rpartition("=")
+        out[path] = int(status)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    ap.add_argument("--users", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--huge-user-files", type=int, default=0)
+    ap.add_argument("--deep-levels", type=int, default=14)
+    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    ap.add_argument("--token", default="dapi-test-token")
+    ap.add_argument("--ground-truth", metavar="PATH", help="write the ground-truth JSON here first")
+    ap.add_argument("--latency-ms", type=float, default=0)
+    ap.add_argument("--rate", type=_rate, default=None, help="family=rate,... ('none' disables)")
+    ap.add_argument("--burst", type=float, default=None)
+    ap.add_argument("--concurrency-cap", type=int, default=None)
+    ap.add_argument("--fault-rate", type=float, default=0.0)
+    ap.add_argument("--fault-kinds", default="429ra,429,500,502,503,504,drop")
+    ap.add_argument("--max-consecutive-faults", type=int, default=2)
+    ap.add_argument("--fault-seed", type=int, default=0)
+    ap.add_argument("--scim-page-cap", type=int, default=100)
+    ap.add_argument("--fail-always", action="append", default=[], metavar="PATH=STATUS")
+    ap.add_argument("--deny-user", action="append", default=[], metavar="USERNAME")
+    args = ap.parse_args(argv)
+
+    ws = build_workspace(seed=args.seed, users=args.users, huge_user_files=args.huge_user_files,
+                         deep_levels=args.deep_levels, deny_users=args.deny_user)
+    if args.ground_truth:
+        ws.write_ground_truth(args.ground_truth)
+    kw = {} if args.rate is None else {"rate": args.rate}
+    faults = Faults(latency_ms=args.latency_ms, burst=args.burst, concurrency_cap=args.concurrency_cap,
+                    fault_rate=args.fault_rate,
+                    fault_kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+                    max_consecutive_faults=args.max_consecutive_faults,
+                    fail_always=_fail_always(args.fail_always), seed=args.fault_seed,
+                    scim_page_cap=args.scim_page_cap, **kw)
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with EmulatorServer(ws, token=args.token, faults=faults, port=args.port) as srv:
+        print(f"READY {srv.url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""HTTP front of the emulator: routing, auth, concurrency cap, rate limits, random faults, stats.
+
+Per API request the order is: auth -> concurrency cap -> rate limit -> random fault -> latency ->
+answer, so a test can reason about which gate produced a given 429.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import scim, views
+from .workspace import Workspace
+
+FAMILIES = ("scim", "dbfs", "workspace", "export")
+SCIM = "/api/2.0/preview/scim/v2/"
+ERROR_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+               404: "RESOURCE_DOES_NOT_EXIST", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
+               503: "TEMPORARILY_UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+
+
+def _default_rate() -> dict:
+    # Secondary-source figures from the API notes: DBFS ~30/s, export 60/s, SCIM a few/s.
+    return {"dbfs": 30, "workspace": 30, "scim": 5, "export": 60}
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: float = 0
+    rate: dict | None = field(default_factory=_default_rate)  # family -> tokens/s; None/{} = no limit
+    burst: float | dict | None = None  # bucket capacity; default max(1, rate/5) per family
+    concurrency_cap: int | None = None
+    fault_rate: float = 0.0
+    fault_kinds: tuple = ("429ra", "429", "500", "502", "503", "504", "drop")
+    max_consecutive_faults: int = 2
+    fail_always: dict = field(default_factory=dict)  # path ("dbfs:"/"ws:" prefix optional) -> status
+    seed: int = 0
+    scim_page_cap: int = 100
+
+
+class _Bucket:
+    """Token bucket: `rate` tokens/s, capacity `cap`; starts full."""
+
+    def __init__(self, rate: float, cap: float):
+        self.rate, self.cap, self.tokens, self.t = rate, cap, cap, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.cap, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False  # throttled requests don't consume tokens
+
+
+class _Reply(Exception):
+    """Raised inside routing to answer with an error early."""
+
+    def __init__(self, status: int, body, headers=None):
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def _err(status: int, message: str, code: str | None = None) -> _Reply:
+    return _Reply(status, {"error_code": code or ERROR_CODES.get(status, str(status)), "message": message})
+
+
+class EmulatorServer:
+    def __init__(self, ws: Workspace, token: str = "dapi-test-token", faults: Faults | None = None,
+                 port: int = 0, host: str = "127.0.0.1"):
+        self.ws, self.token, self.host, self.port = ws, token, host, port
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.set_faults(faults or Faults())
+        self.reset_stats()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "EmulatorServer":
+        handler = type("Handler", (_Handler,), {"emu": self})
+        httpd = ThreadingHTTPServer((self.host, self.port), handler, bind_and_activate=False)
+        httpd.daemon_threads = True
+        httpd.request_queue_size = 512  # many concurrent walkers connect at once
+        httpd.allow_reuse_address = True
+        httpd.server_bind()
+        httpd.server_activate()
+        self._httpd, self.port = httpd, httpd.server_address[1]
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(5)
+            self._httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- configuration and stats ---------------------------------------------------------
+    def set_faults(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._rng = random.Random(faults.seed)
+            self._consecutive: dict[str, int] = {}
+            self._ra_toggle = 0
+            self._buckets = {}
+            for fam, rate in (faults.rate or {}).items():
+                if rate and rate > 0:
+                    b = faults.burst
+                    cap = b.get(fam) if isinstance(b, dict) else b
+                    self._buckets[fam] = _Bucket(rate, cap if cap else max(1.0, rate / 5))
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = {"requests": {}, "by_status": {}, "throttled": 0, "faults": 0,
+                           "max_in_flight": 0, "list_calls": {}}
+            self._in_flight = 0
+            self._t0 = time.monotonic()
+
+    def stats(self) -> dict:
+        with self._lock:
+            s = json.loads(json.dumps(self._stats))
+            s["elapsed_s"] = round(time.monotonic() - self._t0, 3)
+            s["in_flight"] = self._in_flight
+            return s
+
+    def _count(self, key: str, sub: str, n: int = 1) -> None:
+        with self._lock:
+            d = self._stats[key]
+            d[sub] = d.get(sub, 0) + n
+
+    def _record_status(self, status) -> None:
+        with self._lock:
+            self._stats["by_status"][str(status)] = self._stats["by_status"].get(str(status), 0) + 1
+            if status == 429:
+                self._stats["throttled"] += 1
+
+    # --- request pipeline ----------------------------------------------------------------
+    def handle(self, h: "_Handler") -> None:
+        parts = urlsplit(h.path)
+        route = parts.path
+        if route == "/.well-known/databricks-config":  # SDK config probe: a 404 is fine
+            return self._send(h, 404, {"error_code": "NOT_FOUND", "message": "Not found"})
+        if route == "/__emulator/stats":
+            return self._send(h, 200, self.stats())
+        family = _family(route)
+        self._count("requests", family)
+        auth = h.headers.get("Authorization")
+        if not auth:
+            return self._send(h, 401, {"error_code": "UNAUTHENTICATED",
+                                       "message": "Unable to authenticate: no credentials provided"})
+        if auth != f"Bearer {self.token}":  # legacy shape: the status number as error_code
+            return self._send(h, 403, {"error_code": "403", "message": "Invalid access token."})
+        f = self.faults
+        with self._lock:
+            self._in_flight += 1
+            in_flight = self._in_flight
+            self._stats["max_in_flight"] = max(self._stats["max_in_flight"], in_flight)
+        try:
+            if f.concurrency_cap and in_flight > f.concurrency_cap:  # no Retry-After here
+                return self._send(h, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message":
+                                           f"Workspace 1234 exceeded the concurrent limit of "
+                                           f"{f.concurrency_cap} requests"})
+            with self._lock:
+                bucket = self._buckets.get(family)
+                ok = bucket.take() if bucket else True
+            if not ok:
+                return self._send(h, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message":
+                                           f"Too many requests for {family}. Please try again later."},
+                                  headers={"Retry-After": "1"})
+            fault = self._pick_fault(f, f"{family} {route}?{parts.query}")
+            if fault:
+                return self._send_fault(h, fault)
+            if f.latency_ms:
+                time.sleep(f.latency_ms / 1000)
+            try:
+                status, body = self._answer(family, route, parts.query, h.command)
+            except _Reply as r:
+                return self._send(h, r.status, r.body, headers=r.headers)
+            return self._send(h, status, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _pick_fault(self, f: Faults, key: str) -> str | None:
+        if f.fault_rate <= 0 or not f.fault_kinds:
+            return None
+        with self._lock:
+            n = self._consecutive.get(key, 0)
+            # Cap faults in a row per request key, so a retrying client always gets through.
+            if n < f.max_consecutive_faults and self._rng.random() < f.fault_rate:
+                self._consecutive[key] = n + 1
+                self._stats["faults"] += 1
+                return self._rng.choice(tuple(f.fault_kinds))
+            self._consecutive.pop(key, None)
+            return None
+
+    def _send_fault(self, h: "_Handler", kind: str) -> None:
+        if kind == "drop":  # close the socket without any response
+            self._record_status("drop")
+            h.close_connection = True
+            return None
+        if kind == "429ra":
+            with self._lock:
+                self._ra_toggle ^= 1
+                as_date = self._ra_toggle == 0
+            # Retry-After comes in both legal forms: delta-seconds and an HTTP-date.
+            ra = formatdate(int(time.time()) + 2, usegmt=True) if as_date else "1"
+            return self._send(h, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED",
+                                       "message": "Rate limit exceeded"}, headers={"Retry-After": ra})
+        if kind == "502":  # proxies answer HTML, not JSON
+            return self._send(h, 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                              ctype="text/html")
+        status = int(kind)
+        return self._send(h, status, {"error_code": ERROR_CODES[status],
+                                      "message": f"Injected fault {status}"})
+
+    def _send(self, h: "_Handler", status: int, body, headers=None, ctype=None) -> None:
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            ctype = ctype or "application/json"
+        else:
+            data = body
+            ctype = ctype or "application/octet-stream"
+        self._record_status(status)
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(data)
+
+    # --- routing -------------------------------------------------------------------------
+    def _answer(self, family: str, route: str, query: str, method: str):
+        try:
+            q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True, errors="strict").items()}
+        except UnicodeDecodeError:
+            raise _err(400, "Query string is not valid UTF-8") from None
+        if method != "GET":
+            raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
+        if family == "scim":
+            return self._scim(route, q)
+        if route in ("/api/2.0/dbfs/list", "/api/2.0/dbfs/get-status"):
+            return self._dbfs(route.rsplit("/", 1)[1], q)
+        if route in ("/api/2.0/workspace/list", "/api/2.0/workspace/get-status"):
+            return self._workspace(route.rsplit("/", 1)[1], q)
+        if route == "/api/2.0/workspace/export":
+            return self._export(q)
+        raise _err(404, f"No API found for 'GET {route}'", "ENDPOINT_NOT_FOUND")
+
+    def _scim(self, route: str, q: dict):
+        rest = route[len(SCIM):]
+        kind, _, ident = rest.partition("/")
+        if kind == "Users":
+            items, schema, allowed = self.ws.users, scim.USER_SCHEMA, scim.USER_ATTRS
+        elif kind == "ServicePrincipals":
+            items, schema, allowed = self.ws.service_principals, scim.SP_SCHEMA, scim.SP_ATTRS
+        else:
+            raise _err(404, f"No API found for 'GET {route}'", "ENDPOINT_NOT_FOUND")
+        if ident:
+            for r in items:
+                if r["id"] == ident:
+                    return 200, {"schemas": [schema], **r}
+            raise _Reply(404, scim.error(f"Resource {ident} not found.", 404, None))
+        try:
+            return 200, scim.list_page(items, schema, allowed, q, self.faults.scim_page_cap)
+        except scim.InvalidFilter as e:
+            raise _Reply(400, scim.error(str(e))) from None
+
+    def _path(self, q: dict, dbfs: bool) -> str:
+        path = q.get("path")
+        if not path:
+            raise _err(400, "Path must be provided")
+        if dbfs and path.startswith("dbfs:"):
+            path = path[5:]
+        if not path.startswith("/"):
+            raise _err(400, f"Path ({path}) must be absolute")
+        while "//" in path:
+            path = path.replace("//", "/")
+        return path.rstrip("/") or "/"
+
+    def _fail_always(self, prefix: str, path: str) -> None:
+        fa = self.faults.fail_always
+        status = (fa.get(f"{prefix}:{path}") or fa.get(path)) if fa else None
+        if status:
+            raise _err(int(status), f"Persistent failure on {path}")
+
+    def _dbfs(self, op: str, q: dict):
+        path = self._path(q, dbfs=True)
+        self._fail_always("dbfs", path)
+        result = views.dbfs_list(self.ws, path) if op == "list" else views.dbfs_status(self.ws, path)
+        if result is None:
+            raise _err(404, f"No file or directory exists on path dbfs:{path}.")
+        if op == "get-status":
+            return 200, result
+        self._count("list_calls", f"dbfs:{path}")
+        return 200, {"files": result} if result else {}  # "files" absent for an empty dir
+
+    def _workspace(self, op: str, q: dict):
+        path = self._path(q, dbfs=False)
+        self._fail_always("ws", path)
+        try:
+            result = views.ws_list(self.ws, path) if op == "list" else views.ws_status(self.ws, path)
+        except views.Denied:
+            raise _err(403, f"User does not have READ permission on {path}") from None
+        if result is None:
+            raise _err(404, f"Path ({path}) doesn't exist.")
+        if op == "get-status":
+            return 200, result
+        self._count("list_calls", f"ws:{path}")
+        return 200, {"objects": result} if result else {}  # "objects" absent for an empty dir
+
+    def _export(self, q: dict):
+        path = self._path(q, dbfs=False)
+        fmt = q.get("format", "SOURCE").upper()
+        if fmt not in ("SOURCE", "AUTO", "JUPYTER", "HTML", "DBC", "R_MARKDOWN", "RAW"):
+            raise _err(400, f"Invalid format: {fmt}")
+        try:
+            status, payload = views.ws_export(self.ws, path)
+        except views.Denied:
+            raise _err(403, f"User does not have READ permission on {path}") from None
+        if status != 200:
+            raise _err(status, payload[1], payload[0])
+        content, file_type = payload
+        if q.get("direct_download", "").lower() == "true":
+            return 200, content  # raw bytes
+        body = {"content": base64.b64encode(content).decode("ascii")}
+        if file_type:
+            body["file_type"] = file_type
+        return 200, body
+
+
+def _family(route: str) -> str:
+    if route.startswith(SCIM):
+        return "scim"
+    if route.startswith("/api/2.0/dbfs/"):
+        return "dbfs"
+    if route == "/api/2.0/workspace/export":
+        return "export"
+    if route.startswith("/api/2.0/workspace/"):
+        return "workspace"
+    return "other"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+    server_version = "DatabricksEmulator/1.0"
+    # Headers and body go out in two writes; with Nagle on, keep-alive clients wait ~40 ms per call.
+    disable_nagle_algorithm = True
+    emu: EmulatorServer
+
+    def _dispatch(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)  # drain the body so the connection stays usable
+        try:
+            self.emu.handle(self)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
+
+    def log_message(self, format, *args):  # quiet: tests and the CLI own stdout/stderr
+        pass

@@ -1,0 +1,436 @@
+"""Synthetic Databricks workspace: principals, DBFS and Workspace trees, ground truth.
+
+Everything derives from the seed. Per-principal trees are generated lazily from a per-principal
+RNG and kept in a small LRU cache, so a 10,000-user workspace costs almost nothing to build and a
+server only materialises the trees that are actually walked.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# Workspace export refuses notebooks above 10 MB (MAX_NOTEBOOK_SIZE_EXCEEDED).
+NOTEBOOK_LIMIT = 10 * 1024 * 1024
+# A fixed "now" keeps timestamps deterministic across runs.
+NOW_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
+THREE_YEARS_MS = 3 * 365 * 24 * 3600 * 1000
+
+# The first regular users each get one case, so even a 12-user workspace holds every case.
+# "denied" sits third because the brief names the 3rd user as the default denied one.
+CASES = (
+    "both", "dbfs_only", "denied", "ws_only", "none", "empty",
+    "deep", "git", "kinds", "weird", "bignb", "empty_dirs",
+)
+WEIRD_NAMES = (
+    "my file.csv", "café.txt", "日本語ノート", "a#b", "100% done", "this&that", "c++ notes",
+    "what?", "it's", 'say "hi"', "mixé 日本 #%&+?'\"",
+)
+LANG_EXT = {"PYTHON": "py", "SQL": "sql", "SCALA": "scala", "R": "r"}
+OTHER_KINDS = ("LIBRARY", "DASHBOARD", "MLFLOW_EXPERIMENT", None)  # None: no object_type key
+FOLDER_TYPES = ("DIRECTORY", "REPO")
+
+_FIRST = ("anna", "bob", "chen", "dara", "eve", "farid", "gia", "hugo", "ines", "jon", "kai",
+          "lena", "mo", "nia", "omar", "pia", "quin", "raj", "sara", "tom", "uma", "vic")
+_LAST = ("smith", "garcia", "nguyen", "muller", "rossi", "kim", "silva", "novak", "sato", "ali")
+_WORDS = ("data", "report", "etl", "model", "raw", "clean", "train", "eval", "tmp", "export",
+          "daily", "jobs", "features", "scratch", "archive")
+_SPECIAL_NAMES = ("Mixed.Case@Example.com", "ann+data@example.com", "o'brien@example.com")
+HUGE_USER = "huge.user@example.com"
+
+
+@dataclass(frozen=True)
+class Principal:
+    home: str  # folder name under /Users: userName, or applicationId for service principals
+    index: int  # position in build order; seeds the RNG and the object_id range
+    case: str
+    active: bool
+    has_dbfs: bool  # decided up front so /Users can be listed without generating every tree
+    has_ws: bool
+    service_principal: bool = False
+
+    @property
+    def oid_base(self) -> int:
+        return 10**12 + self.index * 10**7  # disjoint object_id range per principal
+
+
+@dataclass
+class Trees:
+    """One principal's trees. Each maps a directory path to {child name: entry tuple}.
+
+    DBFS entry: (is_dir, size, mtime_ms).
+    Workspace entry: (object_type|None, object_id, a, b, c) where for NOTEBOOK a=language,
+    b=source size; for FILE a=size|None, b=created_at, c=modified_at; for DIRECTORY a=is_git_folder.
+    """
+    dbfs: dict | None
+    ws: dict | None
+    home_oid: int
+
+
+class _Builder:
+    """Appends entries to one principal's trees; keeps names unique per directory."""
+
+    def __init__(self, rng: random.Random, home: str, oid_base: int):
+        self.rng = rng
+        self.home = home
+        self.dbfs: dict | None = None
+        self.ws: dict | None = None
+        self.oid = oid_base
+
+    def _uniq(self, children: dict, name: str) -> str:
+        n, base = 1, name
+        while name in children:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def _mtime(self) -> int:
+        return NOW_MS - self.rng.randrange(THREE_YEARS_MS)
+
+    def _next_oid(self) -> int:
+        self.oid += 1
+        return self.oid
+
+    # DBFS
+    def dbfs_home(self) -> str:
+        self.dbfs = {self.home: {}}
+        return self.home
+
+    def dbfs_dir(self, parent: str, name: str) -> str:
+        name = self._uniq(self.dbfs[parent], name)
+        self.dbfs[parent][name] = (True, 0, 0)  # DBFS reports dirs with size 0; mtime 0 here
+        path = f"{parent}/{name}"
+        self.dbfs[path] = {}
+        return path
+
+    def dbfs_file(self, parent: str, name: str, size: int | None = None) -> None:
+        if size is None:
+            size = self.file_size()
+        self.dbfs[parent][self._uniq(self.dbfs[parent], name)] = (False, size, self._mtime())
+
+    def file_size(self) -> int:
+        r = self.rng.random()
+        if r < 0.05:
+            return 0
+        return min(int(self.rng.expovariate(1 / 300_000)), 5_000_000)
+
+    # Workspace
+    def ws_home(self) -> str:
+        self.ws = {self.home: {}}
+        return self.home
+
+    def ws_folder(self, parent: str, name: str, kind: str = "DIRECTORY", git: bool = False) -> str:
+        name = self._uniq(self.ws[parent], name)
+        self.ws[parent][name] = (kind, self._next_oid(), git, None, None)
+        path = f"{parent}/{name}"
+        self.ws[path] = {}
+        return path
+
+    def notebook(self, parent: str, name: str, size: int | None = None) -> None:
+        lang = self.rng.choice(("PYTHON", "PYTHON", "PYTHON", "SQL", "SCALA", "R"))
+        if size is None:
+            size = max(200, min(200_000, int(self.rng.lognormvariate(8, 1.4))))
+        self.ws[parent][self._uniq(self.ws[parent], name)] = ("NOTEBOOK", self._next_oid(), lang, size, None)
+
+    def ws_file(self, parent: str, name: str, size: int | None | bool = True) -> None:
+        # size=True: random size; None: the API omits size; an int: that size.
+        if size is True:
+            size = self.file_size()
+        created = self._mtime()
+        modified = min(NOW_MS, created + self.rng.randrange(30 * 24 * 3600 * 1000))
+        self.ws[parent][self._uniq(self.ws[parent], name)] = ("FILE", self._next_oid(), size, created, modified)
+
+    def other(self, parent: str, name: str, kind: str | None) -> None:
+        self.ws[parent][self._uniq(self.ws[parent], name)] = (kind, self._next_oid(), None, None, None)
+
+    # helpers used by several cases
+    def word(self) -> str:
+        return self.rng.choice(_WORDS)
+
+    def random_dbfs(self, n_files: int, max_depth: int = 4) -> None:
+        dirs = [self.dbfs_home()]
+        for _ in range(n_files):
+            parent = self.rng.choice(dirs)
+            if self.rng.random() < 0.25 and parent.count("/") - self.home.count("/") < max_depth:
+                dirs.append(self.dbfs_dir(parent, self.word()))
+            ext = self.rng.choice(("csv", "parquet", "json", "txt", "pkl"))
+            self.dbfs_file(self.rng.choice(dirs), f"{self.word()}_{self.rng.randrange(1000)}.{ext}")
+
+    def random_ws(self, n_objects: int, sized_p: float = 0.7) -> None:
+        dirs = [self.ws_home()]
+        for _ in range(n_objects):
+            if self.rng.random() < 0.2:
+                dirs.append(self.ws_folder(self.rng.choice(dirs), self.word()))
+            parent, r = self.rng.choice(dirs), self.rng.random()
+            if r < 0.6:
+                self.notebook(parent, f"{self.word()} notebook {self.rng.randrange(100)}")
+            elif r < 0.93:
+                self.ws_file(parent, f"{self.word()}.py", True if self.rng.random() < sized_p else None)
+            else:
+                self.other(parent, f"{self.word()} item", self.rng.choice(OTHER_KINDS))
+
+
+# Which homes exist, per case (DBFS, Workspace). "random" draws them from the seed.
+HOMES = {"both": (1, 1), "dbfs_only": (1, 0), "denied": (1, 1), "ws_only": (0, 1), "none": (0, 0),
+         "empty": (1, 1), "deep": (1, 1), "git": (1, 1), "kinds": (1, 1), "weird": (1, 1),
+         "bignb": (1, 1), "empty_dirs": (1, 1), "sp": (0, 1), "huge": (1, 1)}
+
+
+def _gen_case(b: _Builder, p: Principal, deep_levels: int, huge_files: int) -> None:
+    """Fill the builder's trees for one case. Each branch says what it is there to exercise."""
+    rng, case = b.rng, p.case
+    if case == "none":
+        return
+    if case in ("both", "denied", "git", "kinds", "weird", "bignb"):
+        b.random_dbfs(rng.randint(3, 25))
+        b.random_ws(rng.randint(3, 20))
+    if case == "dbfs_only":
+        b.random_dbfs(rng.randint(5, 30))
+    elif case == "ws_only":
+        b.random_ws(rng.randint(5, 30))
+    elif case == "empty":  # homes exist but hold nothing
+        b.dbfs_home()
+        b.ws_home()
+    elif case == "empty_dirs":  # homes hold only empty folders: zero files, some dirs
+        h = b.dbfs_home()
+        b.dbfs_dir(b.dbfs_dir(h, "empty"), "nested empty")
+        h = b.ws_home()
+        b.ws_folder(b.ws_folder(h, "empty"), "nested empty")
+    elif case == "deep":  # deeper than deep_levels: catches depth-limited walkers
+        d = b.dbfs_home()
+        w = b.ws_home()
+        for level in range(deep_levels + 3):
+            d = b.dbfs_dir(d, f"level{level}")
+            w = b.ws_folder(w, f"level{level}")
+            if level % 4 == 0:
+                b.dbfs_file(d, f"f{level}.bin")
+                b.notebook(w, f"nb{level}")
+        b.dbfs_file(d, "bottom.bin", 4242)
+        b.ws_file(w, "bottom.txt", 4242)
+    elif case == "git":  # REPO objects and is_git_folder dirs are folders, not files
+        repo = b.ws_folder(b.home, "my-repo", kind="REPO")
+        src = b.ws_folder(repo, "src")
+        b.notebook(src, "main")
+        b.ws_file(src, "util.py", True)
+        b.ws_file(b.ws_folder(src, "pkg"), "__init__.py", 0)
+        b.ws_file(repo, "README.md", None)
+        git = b.ws_folder(b.home, "git folder", git=True)
+        b.notebook(git, "analysis")
+        b.ws_file(b.ws_folder(git, "lib"), "helpers.py", True)
+    elif case == "kinds":  # every object kind once, sized and unsized files
+        k = b.ws_folder(b.home, "kinds")
+        b.notebook(k, "a notebook")
+        b.ws_file(k, "sized.py", True)
+        b.ws_file(k, "zero.txt", 0)
+        b.ws_file(k, "unsized.txt", None)
+        for kind in OTHER_KINDS:
+            b.other(k, f"obj {kind or 'untyped'}", kind)
+    elif case == "weird":  # names that break naive URL handling
+        d = b.dbfs_dir(b.home, "weird names é 日本 #%&+?'\"")
+        w = b.ws_folder(b.home, "weird names é 日本 #%&+?'\"")
+        for name in WEIRD_NAMES:
+            b.dbfs_file(d, name)
+            b.ws_file(w, name, True)
+            b.notebook(w, name + " nb")
+    elif case == "bignb":  # one notebook too big to export
+        b.notebook(b.home, "huge notebook", 12_000_000)
+    elif case == "sp":
+        h = b.ws_home()
+        b.notebook(h, "job entrypoint")
+        b.ws_file(h, "config.json", True)
+        b.ws_file(b.ws_folder(h, ".bundle"), "state.json", None)
+    elif case == "huge":
+        _gen_huge(b, huge_files)
+    elif case == "random":
+        if p.has_dbfs:
+            b.random_dbfs(rng.randint(0, 90))
+        if p.has_ws:
+            b.random_ws(rng.randint(0, 50))
+            if rng.random() < 0.1:
+                repo = b.ws_folder(b.home, f"repo-{b.word()}", kind="REPO")
+                b.notebook(b.ws_folder(repo, "notebooks"), "pipeline")
+        if rng.random() < 0.05:
+            if b.dbfs is not None:
+                b.dbfs_file(b.home, rng.choice(WEIRD_NAMES))
+            if b.ws is not None:
+                b.notebook(b.home, rng.choice(WEIRD_NAMES))
+
+
+def _gen_huge(b: _Builder, n: int) -> None:
+    """About n DBFS files over about n/50 dirs (two levels), plus about n/10 workspace objects."""
+    h = b.dbfs_home()
+    n_dirs = max(1, n // 50)
+    dirs = []
+    for g in range(0, n_dirs, 20):
+        group = b.dbfs_dir(h, f"batch_{g // 20:04d}")
+        dirs.extend(b.dbfs_dir(group, f"part_{i:05d}") for i in range(g, min(g + 20, n_dirs)))
+    for i in range(n):
+        b.dbfs_file(dirs[i % len(dirs)], f"file_{i:07d}.parquet")
+    w = b.ws_home()
+    n_ws = max(1, n // 10)
+    wdirs = [b.ws_folder(w, f"folder_{i:04d}") for i in range(max(1, n_ws // 50))]
+    for i in range(n_ws):
+        parent = wdirs[i % len(wdirs)]
+        if i % 3 == 0:
+            b.ws_file(parent, f"file_{i:06d}.py", True if i % 2 else None)
+        else:
+            b.notebook(parent, f"nb_{i:06d}")
+
+
+class Workspace:
+    """The synthetic workspace. Public: users, service_principals, ground_truth(), write_ground_truth()."""
+
+    def __init__(self, seed: int, users: int, huge_user_files: int, deep_levels: int, deny_users=()):
+        self.seed = seed
+        self.deep_levels = deep_levels
+        self.huge_user_files = huge_user_files
+        rng = random.Random(seed)
+        self.users: list[dict] = []
+        self.service_principals: list[dict] = []
+        self.principals: list[Principal] = []
+        self._by_home: dict[str, Principal] = {}
+        ids: set[str] = set()
+
+        def new_id() -> str:
+            while True:
+                i = str(rng.randrange(10**14, 10**15))
+                if i not in ids:
+                    ids.add(i)
+                    return i
+
+        names: list[tuple[str, str]] = []  # (userName, case)
+        if huge_user_files > 0:
+            names.append((HUGE_USER, "huge"))
+        for i in range(users):
+            if i < len(_SPECIAL_NAMES):
+                name = _SPECIAL_NAMES[i]
+            else:
+                first, last = rng.choice(_FIRST), rng.choice(_LAST)
+                name = f"{first}.{last}{i}@example.com"
+            names.append((name, CASES[i] if i < len(CASES) else "random"))
+        self.denied = {n for n, c in names if c == "denied"} | set(deny_users)
+
+        for idx, (name, case) in enumerate(names):
+            # ~15% inactive; the empty_dirs case (12th user) is forced inactive so that small
+            # workspaces still hold one.
+            active = not (rng.random() < 0.15 or case == "empty_dirs")
+            user = {"id": new_id(), "userName": name}
+            r = rng.random()
+            if r < 0.1:
+                pass  # displayName missing
+            elif r < 0.2:
+                user["displayName"] = name
+            else:
+                local = name.split("@")[0].replace(".", " ").replace("+", " ").title()
+                user["displayName"] = "".join(c for c in local if not c.isdigit()).strip()
+            user["active"] = active
+            user["emails"] = [{"value": name, "type": "work", "primary": True}]
+            self.users.append(user)
+            if case == "random":
+                has = (rng.random() < 0.6, rng.random() < 0.75)
+            else:
+                has = tuple(bool(x) for x in HOMES[case])
+            self._add(Principal(name, idx, case, active, *has))
+
+        if users >= 20:
+            for k in range(2):
+                app_id = "%08x-%04x-%04x-%04x-%012x" % (
+                    rng.getrandbits(32), rng.getrandbits(16), 0x4000 | rng.getrandbits(12),
+                    0x8000 | rng.getrandbits(14), rng.getrandbits(48))
+                sp = {"id": new_id(), "applicationId": app_id,
+                      "displayName": f"sp-{'jobs' if k == 0 else 'ci'}", "active": True}
+                self.service_principals.append(sp)
+                case = "sp" if k == 0 else "none"
+                self._add(Principal(app_id, len(self.principals), case, True, *map(bool, HOMES[case]),
+                                    service_principal=True))
+
+        self._cache: OrderedDict[str, Trees] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _add(self, p: Principal) -> None:
+        self.principals.append(p)
+        self._by_home[p.home] = p
+
+    # --- trees ---------------------------------------------------------------------------
+    def principal(self, home: str) -> Principal | None:
+        return self._by_home.get(home)
+
+    def trees(self, p: Principal) -> Trees:
+        """Generate (or fetch from the LRU) one principal's trees; deterministic per (seed, index)."""
+        with self._lock:
+            t = self._cache.get(p.home)
+            if t is not None:
+                self._cache.move_to_end(p.home)
+                return t
+        t = self._generate(p)
+        with self._lock:
+            self._cache[p.home] = t
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return t
+
+    def _generate(self, p: Principal) -> Trees:
+        rng = random.Random(f"{self.seed}:{p.index}:{p.home}")
+        b = _Builder(rng, f"/Users/{p.home}", p.oid_base)
+        _gen_case(b, p, self.deep_levels, self.huge_user_files)
+        assert (b.dbfs is not None, b.ws is not None) == (p.has_dbfs, p.has_ws), p
+        return Trees(b.dbfs, b.ws, p.oid_base)
+
+    # --- ground truth --------------------------------------------------------------------
+    def ground_truth(self) -> dict:
+        out = {}
+        for p in self.principals:
+            t = self._generate(p)  # bypass the cache: a full pass would just evict useful trees
+            out[p.home] = _summarise(t, p, p.home in self.denied)
+        return out
+
+    def write_ground_truth(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.ground_truth(), f, ensure_ascii=False, indent=1)
+
+
+def _summarise(t: Trees, p: Principal, denied: bool) -> dict:
+    g = {"dbfs_exists": t.dbfs is not None, "dbfs_files": 0, "dbfs_bytes": 0, "dbfs_dirs": 0,
+         "ws_exists": t.ws is not None, "ws_files": 0, "ws_known_bytes": 0, "ws_unsized": 0,
+         "ws_folders": 0, "ws_notebooks": 0, "ws_notebook_bytes": 0, "ws_notebooks_too_big": 0,
+         "denied": "workspace" if denied else None, "newest_mtime_ms": None, "active": p.active,
+         "service_principal": p.service_principal}
+    newest = None
+    if t.dbfs is not None:
+        g["dbfs_dirs"] = len(t.dbfs) - 1  # every directory is a key; the home is excluded
+        for children in t.dbfs.values():
+            for is_dir, size, mtime in children.values():
+                if not is_dir:
+                    g["dbfs_files"] += 1
+                    g["dbfs_bytes"] += size
+                    newest = mtime if newest is None else max(newest, mtime)
+    if t.ws is not None:
+        for children in t.ws.values():
+            for kind, _oid, a, b, c in children.values():
+                if kind in FOLDER_TYPES:
+                    g["ws_folders"] += 1
+                    continue
+                g["ws_files"] += 1
+                if kind == "FILE" and a is not None:
+                    g["ws_known_bytes"] += a
+                else:
+                    g["ws_unsized"] += 1
+                if kind == "FILE":
+                    newest = c if newest is None else max(newest, c)
+                if kind == "NOTEBOOK":
+                    g["ws_notebooks"] += 1
+                    if b > NOTEBOOK_LIMIT:
+                        g["ws_notebooks_too_big"] += 1
+                    else:
+                        g["ws_notebook_bytes"] += b
+    g["newest_mtime_ms"] = newest
+    return g
+
+
+def build_workspace(seed: int = 1, users: int = 40, huge_user_files: int = 0, deep_levels: int = 14,
+                    deny_users=()) -> Workspace:
+    """Build a deterministic synthetic workspace (trees are generated lazily on first use)."""
+    return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users))
