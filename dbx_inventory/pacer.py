@@ -5,11 +5,14 @@ and Retry-After, and a cap of about 20 requests in flight answered with 429 and 
 original slept 50 ms before every request and backed off per user with no shared limiter (defect 5), so
 its workers throttled each other. Here:
 
-- requests of a family start no closer than 1/rate apart; `rate` is unknown (unlimited) until the first
-  429 with Retry-After, then set just under the success rate measured at that moment (multiplicative
-  decrease), and raised a little on every success (so a spurious 429 is forgotten within seconds);
+- requests of a family start no closer than 1/rate apart. The rate is unknown (unlimited) until the
+  workspace pushes back; when more than THRESHOLD of the recent requests got a rate-limit 429, the rate is
+  set to the success rate actually achieved in that window: the server's limit, measured. A few stray
+  429s (below the threshold) change nothing, so random throttling cannot ratchet the rate down to a crawl.
+- every success raises the rate a little, so the pacer keeps probing for headroom and forgets an old cut
+  within seconds; overshooting costs a few 429s, which the retry policy absorbs after their Retry-After.
 - a 429 without Retry-After means too many requests in flight: the family's in-flight limit drops to
-  what was in flight minus one and climbs back by one per `recover_after` successes;
+  what was in flight minus one, and climbs back by one per `recover_after` successes.
 - `max_rps` is a hard ceiling an admin can set to leave headroom for other tools.
 """
 
@@ -21,10 +24,11 @@ from dataclasses import dataclass
 
 from .clock import Clock
 
-WINDOW = 1.0  # seconds of successes used to measure the achieved rate
-CUT = 0.85  # multiplicative decrease on a rate-limit 429
-GAIN = 0.004  # relative increase per success; ~25 successes undo a 10% cut... over a few seconds
-MIN_RATE = 1.0  # never pace slower than this: a limit below 1 req/s is not one Databricks sets
+WINDOW = 2.0  # seconds of outcomes used to judge throttling and measure the achieved rate
+MIN_SAMPLES = 20  # too few outcomes say nothing about a rate
+THRESHOLD = 0.10  # share of rate-limit 429s in the window that means "we are above the limit"
+GAIN = 0.002  # relative rate increase per success (about +6%/s at 30 requests/s)
+MIN_RATE = 1.0  # never pace slower than this
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Pacer:
         self._recover_after = recover_after
         self._successes_since_cut = 0
         self._last_cut = -1e9
-        self._recent: collections.deque[float] = collections.deque()
+        self._outcomes: collections.deque[tuple[float, bool]] = collections.deque()  # (time, rate-limited)
         self._cond = threading.Condition()
         self.requests = 0
         self.throttled = 0
@@ -77,19 +81,21 @@ class Pacer:
         self._clock.sleep(start - now)
 
     def release(self, throttled: bool = False, retry_after: float | None = None) -> None:
-        """Record how the request ended: a success speeds up, a 429 slows down."""
+        """Record how the request ended: a success speeds up, a 429 may slow down."""
         with self._cond:
             in_flight_then = self._in_flight
             self._in_flight -= 1
             now = self._clock.time()
+            rate_limited = throttled and retry_after is not None
+            self._outcomes.append((now, rate_limited))
             if throttled:
                 self.throttled += 1
-                if retry_after is not None:
-                    self._cut_rate(now)
+                if rate_limited:
+                    self._maybe_cut_rate(now)
                 else:
                     self._cut_concurrency(in_flight_then)
             else:
-                self._speed_up(now)
+                self._speed_up()
             self._cond.notify_all()
 
     # -- adaptation --------------------------------------------------------------------------------
@@ -97,33 +103,28 @@ class Pacer:
         rates = [r for r in (self._rate, self._cap) if r]
         return min(rates) if rates else None
 
-    def _measured_rate(self, now: float) -> float | None:
-        while self._recent and self._recent[0] < now - WINDOW:
-            self._recent.popleft()
-        if len(self._recent) < 2:
-            return None
-        span = max(now - self._recent[0], WINDOW / 4)
-        return len(self._recent) / span
-
-    def _cut_rate(self, now: float) -> None:
-        # One cut per window: the 429s of requests already in flight say nothing new.
-        if now - self._last_cut < WINDOW:
+    def _maybe_cut_rate(self, now: float) -> None:
+        while self._outcomes and self._outcomes[0][0] < now - WINDOW:
+            self._outcomes.popleft()
+        total = len(self._outcomes)
+        if total < MIN_SAMPLES or now - self._last_cut < WINDOW / 2:
             return
+        limited = sum(1 for _, hit in self._outcomes if hit)
+        if limited / total <= THRESHOLD:
+            return
+        span = max(now - self._outcomes[0][0], WINDOW / 8)
+        achieved = (total - limited) / span
+        current = self._rate or float("inf")
+        # At most halve per cut, so one bad window cannot stall the family.
+        self._rate = max(MIN_RATE, achieved, min(current, achieved * 4) * 0.5) if current == float("inf") else max(MIN_RATE, achieved, current * 0.5)
+        self._rate = min(self._rate, current)
         self._last_cut = now
-        measured = self._measured_rate(now)
-        base = min(r for r in (self._rate, measured) if r) if (self._rate or measured) else None
-        if base is None:
-            # Throttled before any success: start from a cautious guess and let successes raise it.
-            base = 10.0
-        self._rate = max(MIN_RATE, base * CUT)
-        self._next_start = max(self._next_start, now + 1.0 / self._rate)
 
     def _cut_concurrency(self, in_flight_then: int) -> None:
         self._limit = max(1, min(self._limit or in_flight_then, in_flight_then) - 1)
         self._successes_since_cut = 0
 
-    def _speed_up(self, now: float) -> None:
-        self._recent.append(now)
+    def _speed_up(self) -> None:
         if self._rate is not None:
             self._rate *= 1.0 + GAIN
         if self._limit is not None and (self._limit_max is None or self._limit < self._limit_max):

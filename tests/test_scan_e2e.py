@@ -1,0 +1,203 @@
+"""End-to-end: the real scanner, as a subprocess, against the emulator; every row against ground truth."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import (SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users)
+from tests.emulator import Faults
+
+ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,
+                    fault_kinds=("429ra", "429", "500", "502", "503", "504", "drop"))
+
+
+def scan(tmp_path, srv, *args, token=TOKEN, **kw):
+    return run(SCAN, *args, env=emulator_env(tmp_path, srv, token=token), **kw)
+
+
+@pytest.fixture
+def users_file(tmp_path, workspace):
+    path = tmp_path / "users.csv"
+    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-parallel"]], ids=["concurrent", "sequential"])
+def test_every_user_matches_ground_truth(tmp_path, server, workspace, truth, users_file, mode):
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), *mode)
+    # One user's home is denied (403): the run finishes with the "some users failed" code.
+    assert r.returncode == 3, r.stderr
+    rows = read_csv(out)
+    assert_matches_truth(rows, truth, scannable_users(workspace))
+    assert list(rows[0])[:7] == ["username", "file_count", "total_size", "total_size_gb", "status",
+                                 "file_source", "error"]
+    stats = server.stats()
+    listed_twice = {p: n for p, n in stats["list_calls"].items() if n > 1}
+    assert not listed_twice
+    if mode:
+        assert stats["max_in_flight"] == 1
+
+
+def test_deep_trees_git_folders_and_odd_names_are_exact(tmp_path, server, workspace, truth):
+    special = [p.home for p in workspace.principals if p.case in ("deep", "git", "kinds", "weird")]
+    assert len(special) == 4
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, *special, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert_matches_truth(read_csv(out), truth, special)
+    deep = next(p.home for p in workspace.principals if p.case == "deep")
+    assert truth[deep]["dbfs_dirs"] > 10 and truth[deep]["ws_folders"] > 10
+
+
+def test_injected_faults_give_the_fault_free_result(tmp_path, server, workspace, truth, users_file):
+    server.set_faults(ALL_FAULTS)
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), "--debug")
+    stats = server.stats()
+    assert stats["faults"] > 20, stats
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert_matches_truth(read_csv(out), truth, scannable_users(workspace))
+    assert "retry" in r.stderr  # --debug logs every retry with its reason
+    assert TOKEN not in r.stderr + r.stdout
+
+
+def test_denied_home_is_an_error_row_and_others_go_on(tmp_path, server, workspace, truth):
+    denied = next(u for u, g in truth.items() if g["denied"])
+    other = next(p.home for p in workspace.principals if p.case == "both")
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, denied, other, "-o", str(out))
+    assert r.returncode == 3
+    rows = read_csv(out)
+    assert rows[0]["status"] == "error" and "403" in rows[0]["error"] and rows[0]["total_size"] == ""
+    assert rows[1]["status"] == "success"
+
+
+def test_directory_failing_after_retries_makes_the_user_error(tmp_path, server, workspace, truth):
+    user = next(p.home for p in workspace.principals if p.case == "deep")
+    server.set_faults(Faults(rate=None, fail_always={f"ws:/Users/{user}/level0/level1": 503}))
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, user, "-o", str(out), "--retry-deadline", "2")
+    assert r.returncode == 3
+    row = read_csv(out)[0]
+    assert row["status"] == "error" and "503" in row["error"] and "level1" in row["error"]
+    assert row["dbfs_files"] == str(truth[user]["dbfs_files"])  # the DBFS part was complete
+
+
+def test_wrong_token_stops_the_run_without_an_inventory(tmp_path, server, users_file):
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), token="dapi-wrong")
+    assert r.returncode == 1
+    assert "authentication failed" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    assert server.stats()["requests"].get("dbfs", 0) == 0
+
+
+def test_single_user_prints_a_report(tmp_path, server, workspace, truth):
+    user = next(p.home for p in workspace.principals if p.case == "both")
+    g = truth[user]
+    r = scan(tmp_path, server, user)
+    assert r.returncode == 0, r.stderr
+    assert f"User: {user}" in r.stdout
+    assert f"DBFS (dbfs:/Users/{user}): {g['dbfs_files']} files" in r.stdout
+    assert f"Workspace (/Users/{user}): {g['ws_files']} files" in r.stdout
+    total = g["dbfs_files"] + g["ws_files"]
+    assert f"Total: {total} files" in r.stdout and "Found in: both" in r.stdout
+
+
+def test_single_user_with_output_writes_the_same_csv_schema(tmp_path, server, workspace, truth):
+    user = next(p.home for p in workspace.principals if p.case == "kinds")
+    r = scan(tmp_path, server, user, "-o", "-")
+    assert r.returncode == 0, r.stderr
+    rows = read_csv(r.stdout)
+    assert_matches_truth(rows, truth, [user])
+    assert "User:" in r.stderr  # the report moves to stderr when the CSV takes stdout
+
+
+@pytest.mark.parametrize("flag,systems", [("--dbfs-only", ("dbfs",)), ("--workspace-only", ("workspace",))])
+def test_one_file_system_only(tmp_path, server, workspace, truth, users_file, flag, systems):
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), flag)
+    assert r.returncode in (0, 3), r.stderr
+    assert_matches_truth(read_csv(out), truth, scannable_users(workspace), systems=systems)
+    skipped = "ws:" if flag == "--dbfs-only" else "dbfs:"
+    assert not [p for p in server.stats()["list_calls"] if p.startswith(skipped)]
+
+
+def test_size_estimate_zero_adds_nothing(tmp_path, server, workspace, truth, users_file):
+    out = tmp_path / "inv.csv"
+    scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), "--size-estimate", "0")
+    assert_matches_truth(read_csv(out), truth, scannable_users(workspace), size_estimate=0)
+
+
+def test_messy_users_file(tmp_path, server, workspace, truth):
+    a, b, c = (p.home for p in workspace.principals if p.case in ("both", "dbfs_only", "ws_only"))
+    messy = tmp_path / "messy.csv"
+    text = (f"\ufeffuserName,displayName,active,id\r\n# a comment\r\n\r\n{a},A,true,1\r\n"
+            f"{b.upper()},B,true,2\r\n{b},B,true,2\r\n{c},C,false,3\r\n")
+    messy.write_bytes(text.encode("utf-8"))
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, a, "--users-file", str(messy), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = read_csv(out)
+    # the positional user first, then the file's; the header is no user; dupes by case once, first spelling
+    assert [row["username"] for row in rows] == [a, b.upper(), c]
+
+
+def test_users_from_stdin(tmp_path, server, workspace, truth):
+    users = [p.home for p in workspace.principals if p.case in ("both", "empty")]
+    r = scan(tmp_path, server, "--users-file", "-", "-o", "-", input="\n".join(users) + "\n")
+    assert r.returncode == 0, r.stderr
+    assert_matches_truth(read_csv(r.stdout), truth, users)
+
+
+def test_missing_users_file(tmp_path, server):
+    r = scan(tmp_path, server, "--users-file", str(tmp_path / "nope.csv"))
+    assert r.returncode == 1 and "users file not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unwritable_output_fails_before_any_request(tmp_path, server, users_file):
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(tmp_path / "no-such-dir" / "inv.csv"))
+    assert r.returncode == 1 and "output directory does not exist" in r.stderr
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(tmp_path))
+    assert r.returncode == 1 and "is a directory" in r.stderr
+    assert sum(server.stats()["requests"].values()) == 0
+
+
+def test_default_output_file_in_the_current_directory(tmp_path, server, workspace, truth):
+    users = [p.home for p in workspace.principals if p.case in ("both", "ws_only")]
+    r = run(SCAN, *users, env=emulator_env(tmp_path, server), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert_matches_truth(read_csv(tmp_path / "inventory.csv"), truth, users)
+    assert "inventory.csv" in r.stderr.strip().splitlines()[-1]
+
+
+def test_token_never_appears_anywhere(tmp_path, server, workspace, users_file):
+    server.set_faults(Faults(rate=None, fault_rate=0.1, seed=9))
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), "--debug", "--token", TOKEN)
+    assert r.returncode == 3
+    for text in (r.stdout, r.stderr, out.read_text(encoding="utf-8")):
+        assert TOKEN not in text
+
+
+def test_many_users_one_schema(tmp_path, server, workspace):
+    one = tmp_path / "one.csv"
+    many = tmp_path / "many.csv"
+    user = next(p.home for p in workspace.principals if p.case == "both")
+    scan(tmp_path, server, user, "-o", str(one))
+    scan(tmp_path, server, user, next(p.home for p in workspace.principals if p.case == "empty"), "-o", str(many))
+    assert one.read_text().splitlines()[0] == many.read_text().splitlines()[0]
+
+
+def test_retry_after_is_honoured_end_to_end(tmp_path, server, workspace):
+    user = next(p.home for p in workspace.principals if p.case == "ws_only")
+    server.set_faults(Faults(rate=None, fault_rate=1.0, fault_kinds=("429ra",), max_consecutive_faults=1))
+    started = time.monotonic()
+    r = scan(tmp_path, server, user, "-o", str(tmp_path / "x.csv"), "--debug")
+    assert r.returncode == 0, r.stderr
+    assert "throttled" in r.stderr
+    assert time.monotonic() - started >= 1.0  # every request was told to wait at least 1 s once
