@@ -10,6 +10,7 @@ from typing import Sequence
 from .cli_common import EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
 from .errors import ConfigError, InputError
 from .logs import setup_logging
+from .progress import Progress
 from .report import human_bytes, run_summary, user_report
 from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
 from .users_input import collect_users
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     speed = p.add_argument_group("speed")
     speed.add_argument("--no-parallel", action="store_true", help="one request at a time")
     speed.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N", help=f"concurrent requests per API family (default {DEFAULT_WORKERS})")
+    speed.add_argument("--no-progress", action="store_true", help="no progress display (it only appears when stderr is a terminal)")
     speed.add_argument("--max-rps", type=float, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
     spark = p.add_argument_group("Spark mode")
     spark.add_argument("--cluster-id", help="run the scan as Spark tasks on this cluster via Databricks Connect")
@@ -97,12 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     systems = ("dbfs",) if args.dbfs_only else ("workspace",) if args.workspace_only else ("dbfs", "workspace")
     workers = 1 if args.no_parallel else args.workers
     client = connect(args, workers, args.max_rps)
-    walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate))
+    progress = Progress(len(users), client, enabled=not (args.no_progress or args.quiet))
+    walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate),
+                    observer=progress.observe)
 
     by_name: dict[str, UserResult] = {}
-    for result in walker.scan(users):
-        by_name[result.username] = result
-        _log_user(result, len(by_name), len(users))
+    with progress:
+        for result in walker.scan(users):
+            by_name[result.username] = result
+            progress.user_done()
+            _log_user(result, len(by_name), len(users))
+    if args.debug:
+        for pacer in client.pacers.values():
+            log.debug("pacer %s", pacer.state())
     results = [by_name[u] for u in users]  # input order (defect 11: parallel output came in random order)
 
     if output:

@@ -107,7 +107,7 @@ class Pacer:
         while self._outcomes and self._outcomes[0][0] < now - WINDOW:
             self._outcomes.popleft()
         total = len(self._outcomes)
-        if total < MIN_SAMPLES or now - self._last_cut < WINDOW / 2:
+        if total < MIN_SAMPLES or now - self._last_cut < WINDOW / 4:
             return
         limited = sum(1 for _, hit in self._outcomes if hit)
         if limited / total <= THRESHOLD:
@@ -115,9 +115,10 @@ class Pacer:
         span = max(now - self._outcomes[0][0], WINDOW / 8)
         achieved = (total - limited) / span
         current = self._rate or float("inf")
-        # At most halve per cut, so one bad window cannot stall the family.
-        self._rate = max(MIN_RATE, achieved, min(current, achieved * 4) * 0.5) if current == float("inf") else max(MIN_RATE, achieved, current * 0.5)
-        self._rate = min(self._rate, current)
+        # The first cut goes straight to what got through; later ones at most halve, so that one odd
+        # window cannot stall the family.
+        floor = current * 0.5 if self._rate else 0.0
+        self._rate = min(current, max(MIN_RATE, achieved, floor))
         self._last_cut = now
 
     def _cut_concurrency(self, in_flight_then: int) -> None:

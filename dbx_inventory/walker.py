@@ -94,7 +94,13 @@ class Walker:
                 self._lane_of[fs] = q
             self._lanes.append((q, workers))
         total_workers = sum(w for _, w in self._lanes)
-        self._max_users = options.users_in_flight or max(4, total_workers * 4)
+        self._min_users = max(2, total_workers)
+        # Users in flight cost a tally and a set of pending folders each: bounded, and independent of
+        # the number of files.
+        self._max_users = options.users_in_flight or 1000
+
+    def _lane_starved(self) -> bool:
+        return any(q.qsize() < 2 * workers for q, workers in self._lanes)
 
     def stop(self) -> None:
         """Stop scheduling new work; in-flight requests end on their own, their users are dropped."""
@@ -114,7 +120,11 @@ class Walker:
             in_flight = 0
             exhausted = False
             while True:
-                while not exhausted and in_flight < self._max_users and not self._stop.is_set():
+                # Admit users while any lane is short of work, so that neither family idles while the
+                # other finishes the users in flight (they complete only when both are done).
+                while not exhausted and not self._stop.is_set() and in_flight < self._max_users and (
+                    in_flight < self._min_users or self._lane_starved()
+                ):
                     nxt = next(pending, None)
                     if nxt is None:
                         exhausted = True
@@ -124,7 +134,7 @@ class Walker:
                 if in_flight == 0 or self._stop.is_set():
                     break
                 try:
-                    result = self._results.get(timeout=0.2)
+                    result = self._results.get(timeout=0.02)
                 except queue.Empty:
                     continue
                 in_flight -= 1

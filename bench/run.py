@@ -1,0 +1,153 @@
+"""Benchmark: the real scanner against the emulator with latency, per-family rate limits and a concurrency cap.
+
+    make bench            # or: .venv/bin/python -m bench.run [--users 200] [--skip-memory]
+
+Prints, for each mode, wall time, requests, 429s and the ratio to the rate-limit bound (the minimum number
+of requests per API family divided by that family's allowed rate; families run in parallel, so the bound
+is the largest of them). Every run is also checked against the emulator's ground truth. Finally, peak
+memory (max RSS) of a 10,000-user scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.emulator import EmulatorServer, Faults, build_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "dapi-bench-token"
+RATE = 30.0  # requests/s per family: the DBFS figure seen in secondary sources (databricks-api.md)
+
+
+def minimum_requests(truth: dict, users: list[str]) -> dict[str, int]:
+    """One listing per directory, the home included (a missing home still costs its 404)."""
+    return {
+        "dbfs": sum(1 + truth[u]["dbfs_dirs"] for u in users),
+        "workspace": sum(1 + truth[u]["ws_folders"] for u in users if truth[u]["denied"] != "workspace")
+        + sum(1 for u in users if truth[u]["denied"] == "workspace"),
+    }
+
+
+def check_exact(csv_path: Path, truth: dict, users: list[str]) -> int:
+    wrong = 0
+    rows = list(csv.DictReader(open(csv_path, encoding="utf-8")))
+    assert [r["username"] for r in rows] == users, "rows out of order or missing"
+    for row in rows:
+        g = truth[row["username"]]
+        if g["denied"]:
+            wrong += row["status"] != "error"
+            continue
+        files = g["dbfs_files"] + g["ws_files"]
+        size = g["dbfs_bytes"] + g["ws_known_bytes"] + 10_000 * g["ws_unsized"]
+        wrong += (row["file_count"], row["total_size"]) != (str(files), str(size))
+    return wrong
+
+
+def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) -> tuple[float, Path, int]:
+    users_file = workdir / "users.txt"
+    users_file.write_text("".join(u + "\n" for u in users), encoding="utf-8")
+    out = workdir / "inventory.csv"
+    env = {**os.environ, "DATABRICKS_HOST": srv.url, "DATABRICKS_TOKEN": TOKEN, "HOME": str(workdir)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users_file),
+         "-o", str(out), "--quiet", "--no-progress", *args],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    elapsed = time.monotonic() - started
+    if proc.returncode not in (0, 3):
+        raise SystemExit(f"scan failed ({proc.returncode}): {proc.stderr.strip()}")
+    return elapsed, out, proc.returncode
+
+
+def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Faults, workdir: Path) -> dict:
+    ws = build_workspace(seed=42, users=n_users, huge_user_files=huge)
+    truth = ws.ground_truth()
+    users = [u["userName"] for u in ws.users]
+    minimum = minimum_requests(truth, users)
+    bound = max(n / RATE for n in minimum.values())
+    with EmulatorServer(ws, token=TOKEN, faults=faults) as srv:
+        elapsed, out, _ = scan(srv, users, args, workdir)
+        stats = srv.stats()
+    requests = sum(v for k, v in stats["requests"].items() if k in ("dbfs", "workspace"))
+    wrong = check_exact(out, truth, users)
+    return {
+        "mode": label, "users": len(users), "wall_s": elapsed, "requests": requests,
+        "min_requests": sum(minimum.values()), "throttled": stats["throttled"], "bound_s": bound,
+        "ratio": elapsed / bound, "wrong_rows": wrong,
+        "listed_twice": sum(1 for n in stats["list_calls"].values() if n > 1),
+    }
+
+
+def memory_run(n_users: int, workdir: Path) -> dict:
+    ws = build_workspace(seed=7, users=n_users)
+    truth = ws.ground_truth()
+    users = [u["userName"] for u in ws.users]
+    files = sum(g["dbfs_files"] + g["ws_files"] for g in truth.values())
+    # The emulator runs in a separate process so that RUSAGE_CHILDREN measures the scanner alone.
+    with tempfile.TemporaryDirectory() as tmp:
+        emu = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--users", str(n_users), "--seed", "7",
+                                "--token", TOKEN, "--rate", "none"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            url = emu.stdout.readline().split()[1]
+
+            class Srv:
+                pass
+
+            srv = Srv()
+            srv.url = url
+            elapsed, out, _ = scan(srv, users, [], workdir)  # type: ignore[arg-type]
+        finally:
+            emu.terminate()
+            emu.wait()
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"users": n_users, "files": files, "wall_s": elapsed, "peak_rss_mb": peak_mb,
+            "wrong_rows": check_exact(out, truth, users)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--huge-user-files", type=int, default=3000)
+    ap.add_argument("--latency-ms", type=float, default=100)
+    ap.add_argument("--concurrency-cap", type=int, default=20)
+    ap.add_argument("--skip-sequential", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-users", type=int, default=10_000)
+    a = ap.parse_args()
+    faults = Faults(latency_ms=a.latency_ms, rate={"dbfs": RATE, "workspace": RATE, "scim": 5.0},
+                    concurrency_cap=a.concurrency_cap)
+    print(f"emulator: {a.latency_ms:.0f} ms latency, {RATE:.0f} requests/s per family, "
+          f"concurrency cap {a.concurrency_cap}, one huge user of {a.huge_user_files} files")
+    header = f"{'mode':<28}{'users':>6}{'wall s':>9}{'requests':>10}{'min req':>9}{'429s':>7}{'bound s':>9}{'ratio':>7}{'exact':>7}"
+    print(header)
+    modes = [("default (concurrent)", a.users, []), (f"default, 4x users", a.users * 4, [])]
+    if not a.skip_sequential:
+        modes.insert(0, ("--no-parallel", a.users, ["--no-parallel"]))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, n, args in modes:
+            r = timed_mode(label, n, a.huge_user_files, args, faults, Path(tmp))
+            rows.append(r)
+            exact = "yes" if r["wrong_rows"] == 0 and r["listed_twice"] == 0 else f"NO({r['wrong_rows']})"
+            print(f"{r['mode']:<28}{r['users']:>6}{r['wall_s']:>9.1f}{r['requests']:>10}{r['min_requests']:>9}"
+                  f"{r['throttled']:>7}{r['bound_s']:>9.1f}{r['ratio']:>7.2f}{exact:>7}", flush=True)
+        if not a.skip_sequential:
+            print(f"speed-up of the default mode over --no-parallel: {rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x")
+        if not a.skip_memory:
+            m = memory_run(a.memory_users, Path(tmp))
+            print(f"memory: {m['users']} users, {m['files']} files, {m['wall_s']:.1f} s without limits, "
+                  f"peak RSS {m['peak_rss_mb']:.0f} MB, exact: {'yes' if m['wrong_rows'] == 0 else 'NO'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
