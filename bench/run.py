@@ -60,7 +60,7 @@ def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) 
     proc = subprocess.run(
         [sys.executable, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users_file),
          "-o", str(out), "--quiet", "--no-progress", *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir,
     )
     elapsed = time.monotonic() - started
     if proc.returncode not in (0, 3):

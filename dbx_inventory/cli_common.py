@@ -39,7 +39,8 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
                        help="how long one request keeps retrying before it counts as failed (default 120; the first check of the host gives up within 45)")
     out = parser.add_argument_group("logging")
     out.add_argument("--debug", action="store_true", help="log every request retry with its reason and wait, on stderr")
-    out.add_argument("--quiet", action="store_true", help="log errors only")
+    out.add_argument("--quiet", action="store_true", help="log errors only (on stderr)")
+    out.add_argument("--log-file", metavar="PATH", help="also append the log to PATH (INFO, or DEBUG with --debug, even with --quiet)")
 
 
 def print_profiles() -> int:
@@ -51,7 +52,8 @@ def print_profiles() -> int:
     return EXIT_OK
 
 
-def connect(args: argparse.Namespace, workers: int, max_rps: float | None = None, clock: Clock | None = None) -> RestClient:
+def connect(args: argparse.Namespace, workers: int, max_rps: float | None = None, clock: Clock | None = None,
+            check: bool = True) -> RestClient:
     """Resolve credentials, build the shared client with one pacer per API family, check access."""
     _SECRETS.extend(s for s in (args.token, os.environ.get("DATABRICKS_TOKEN")) if s)
     for s in _SECRETS:
@@ -66,7 +68,8 @@ def connect(args: argparse.Namespace, workers: int, max_rps: float | None = None
     pacers = {f: Pacer(f, clock, max_rps=max_rps, max_in_flight=workers) for f in FAMILIES}
     policy = RetryPolicy(deadline=args.retry_deadline)
     client = RestClient(config, policy, clock, pacers, pool_size=2 * workers + 4)
-    client.check_access()
+    if check:
+        client.check_access()
     return client
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Sequence
 
-from .cli_common import EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
+from .cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
+from .checkpoint import RunIdentity
 from .errors import ConfigError, InputError
+from .resume import RunCheckpoint
 from .logs import setup_logging
 from .progress import Progress
 from .report import human_bytes, run_summary, user_report
@@ -20,6 +23,7 @@ from .writers import check_writable, write_inventory_csv
 log = logging.getLogger("dbx_inventory")
 
 DEFAULT_OUTPUT = "inventory.csv"
+DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the original's name
 DEFAULT_WORKERS = 8  # per API family: 16 in flight stays under the ~20-request concurrency cap
 
 EXAMPLES = """
@@ -58,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     spark = p.add_argument_group("Spark mode")
     spark.add_argument("--cluster-id", help="run the scan as Spark tasks on this cluster via Databricks Connect")
     spark.add_argument("--chunk-size", type=int, default=100, metavar="N", help="users per Spark job (default 100)")
-    p.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    ck = p.add_argument_group("checkpoints")
+    ck.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="PATH",
+                    help=f"record every completed user here as it finishes (default {DEFAULT_CHECKPOINT}); deleted when the run completes")
+    ck.add_argument("--resume", action="store_true", help="continue the run recorded in the checkpoint: skip users done, rescan users that failed")
     add_auth_arguments(p)
     return p
 
@@ -80,13 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     validate(args, parser)
-    setup_logging(args.debug, args.quiet)
+    setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
     if args.cluster_id:
         raise ConfigError("Spark mode (--cluster-id) is not available in this version; run without it to scan from this machine")
-    if args.resume:
-        raise ConfigError("--resume is not available in this version: checkpoints are not written yet")
 
     users = collect_users(args.users, args.users_file)
     if not users:
@@ -98,30 +103,76 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     systems = ("dbfs",) if args.dbfs_only else ("workspace",) if args.workspace_only else ("dbfs", "workspace")
     workers = 1 if args.no_parallel else args.workers
-    client = connect(args, workers, args.max_rps)
-    progress = Progress(len(users), client, enabled=not (args.no_progress or args.quiet))
+    client = connect(args, workers, args.max_rps, check=False)
+    # A quick look at one user leaves no checkpoint behind unless asked for.
+    use_checkpoint = not single or args.resume or args.checkpoint != DEFAULT_CHECKPOINT
+    session = RunCheckpoint(args.checkpoint, RunIdentity(client.host, result_options(systems, args.size_estimate)),
+                            args.resume) if use_checkpoint else None
+    try:
+        done = session.open(users) if session else {}
+        client.check_access()
+        results, interrupted = scan_users(client, args, systems, workers, users, done, session)
+        if interrupted:
+            saved = len(results)
+            where = f" and saved in {args.checkpoint}" if session else ""
+            print(f"interrupted: {saved} of {len(users)} users done{where}; run the same command with --resume "
+                  "to continue", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        ordered = [results[u.casefold()] for u in users]  # input order (defect 11)
+        if output:
+            write_inventory_csv(output, ordered)
+        if session:
+            session.finish()
+            session = None
+    finally:
+        if session:
+            session.abandon()
+        client.close()
+    if single:
+        stream = sys.stderr if output == "-" else sys.stdout
+        print(user_report(ordered[0], args.size_estimate), file=stream)
+    log.info("%s", run_summary(ordered, output))
+    return EXIT_PARTIAL if any(r.status == "error" for r in ordered) else EXIT_OK
+
+
+def result_options(systems: tuple[str, ...], size_estimate: int) -> dict[str, object]:
+    """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
+    return {"file_systems": list(systems), "size_estimate": size_estimate}
+
+
+def scan_users(client, args, systems, workers, users, done, session) -> tuple[dict[str, UserResult], bool]:
+    """Scan the users not already done; record each result as soon as it is complete."""
+    results = dict(done)
+    todo = [u for u in users if u.casefold() not in results]
+    if done:
+        log.info("resuming: %d of %d users already done, %d to scan", len(users) - len(todo), len(users), len(todo))
+    progress = Progress(len(todo), client, enabled=not (args.no_progress or args.quiet))
     walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate),
                     observer=progress.observe)
-
-    by_name: dict[str, UserResult] = {}
-    with progress:
-        for result in walker.scan(users):
-            by_name[result.username] = result
-            progress.user_done()
-            _log_user(result, len(by_name), len(users))
+    interrupted = False
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with progress:
+            for result in walker.scan(todo):
+                if session:
+                    session.record(result)
+                results[result.username.casefold()] = result
+                progress.user_done()
+                _log_user(result, len(results), len(users))
+    except KeyboardInterrupt:
+        walker.stop()
+        interrupted = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.debug:
         for pacer in client.pacers.values():
             log.debug("pacer %s", pacer.state())
-    results = [by_name[u] for u in users]  # input order (defect 11: parallel output came in random order)
+    return results, interrupted
 
-    if output:
-        write_inventory_csv(output, results)
-    if single:
-        stream = sys.stderr if output == "-" else sys.stdout
-        print(user_report(results[0], args.size_estimate), file=stream)
-    log.info("%s", run_summary(results, output))
-    client.close()
-    return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    # SIGTERM (kill, systemd, a cluster's shutdown) ends the run like Ctrl-C: nothing half-written.
+    raise KeyboardInterrupt
 
 
 def _log_user(result: UserResult, done: int, total: int) -> None:

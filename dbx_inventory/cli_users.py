@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.max_users is not None and args.max_users < 1:
         parser.error("--max-users must be at least 1")
-    setup_logging(args.debug, args.quiet)
+    setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
     if args.output:

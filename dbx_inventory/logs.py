@@ -24,16 +24,27 @@ class RedactingFilter(logging.Filter):
 
 def setup_logging(debug: bool = False, quiet: bool = False, secrets: list[str] | None = None,
                   log_file: str | None = None) -> None:
-    level = logging.DEBUG if debug else (logging.ERROR if quiet else logging.INFO)
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """stderr gets INFO (errors only with --quiet, everything with --debug); a --log-file gets INFO or
+    DEBUG whatever --quiet says, so cron can keep a full log while mailing only errors."""
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.DEBUG if debug else (logging.ERROR if quiet else logging.INFO))
+    handlers: list[logging.Handler] = [stderr]
     if log_file:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            from .errors import InputError
+
+            raise InputError(f"cannot open log file {log_file}: {exc.strerror}") from None
+        file_handler.setLevel(logging.DEBUG if debug else logging.INFO)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handlers.append(file_handler)
     redactor = RedactingFilter(secrets or [])
+    stderr.setFormatter(logging.Formatter("%(message)s" if not debug else "%(asctime)s %(threadName)s %(message)s"))
     for h in handlers:
-        h.setFormatter(logging.Formatter("%(message)s" if not debug else "%(asctime)s %(threadName)s %(message)s"))
         h.addFilter(redactor)
     log.handlers[:] = handlers
-    log.setLevel(level)
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
     # The SDK logs a warning when /.well-known/databricks-config is absent: noise for an admin.
     sdk = logging.getLogger("databricks.sdk")

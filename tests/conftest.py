@@ -55,6 +55,8 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run(script: Path, *args: str, env: dict[str, str], input: str | None = None, timeout: float = 240,
         cwd: Path | None = None) -> subprocess.CompletedProcess:
+    # Run in the test's own directory: checkpoints and default outputs land there, not in the checkout.
+    cwd = cwd or Path(env["HOME"]).parent
     return subprocess.run([sys.executable, str(script), *args], env=env, input=input, capture_output=True,
                           text=True, timeout=timeout, cwd=cwd)
 

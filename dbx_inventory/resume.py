@@ -1,0 +1,65 @@
+"""A run's checkpoint policy: when to resume, when to refuse, what counts as done."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .checkpoint import Checkpoint, Loaded, RunIdentity, load
+from .errors import InputError
+from .summary import UserResult
+
+log = logging.getLogger("dbx_inventory")
+
+
+class RunCheckpoint:
+    def __init__(self, path: str, identity: RunIdentity, resume: bool) -> None:
+        self.path = path
+        self.identity = identity
+        self.resume = resume
+        self._ckpt = Checkpoint(path)
+
+    def open(self, users: list[str]) -> dict[str, UserResult]:
+        """Lock, validate, and return the users already done (casefolded name -> result).
+        Users recorded as `error` are not done: they are scanned again (defect 6)."""
+        self._ckpt.lock()
+        previous: Loaded | None = None
+        if os.path.exists(self.path):
+            if not self.resume:
+                self._ckpt.close(finished=False)
+                raise InputError(
+                    f"a checkpoint of an unfinished run exists at {self.path}: add --resume to continue it, "
+                    "or delete it (or pass another --checkpoint) to start over")
+            previous = load(self.path)
+            self._check_same_run(previous)
+            if previous.dropped_torn_line:
+                log.warning("checkpoint %s ended with a torn record (a crash mid-write): that user is scanned again", self.path)
+        elif self.resume:
+            log.info("no checkpoint at %s: starting from the beginning", self.path)
+        self._ckpt.start(self.identity, previous)
+        if previous is None:
+            return {}
+        wanted = {u.casefold() for u in users}
+        return {k: r for k, r in previous.results.items() if k in wanted and r.status != "error"}
+
+    def _check_same_run(self, previous: Loaded) -> None:
+        header = previous.header
+        if str(header.get("host", "")).rstrip("/") != self.identity.host.rstrip("/"):
+            self._ckpt.close(finished=False)
+            raise InputError(f"checkpoint {self.path} belongs to another workspace ({header.get('host')}): "
+                             "delete it or pass another --checkpoint")
+        if header.get("options") != self.identity.options:
+            self._ckpt.close(finished=False)
+            raise InputError(f"checkpoint {self.path} was made with other options ({header.get('options')}, now "
+                             f"{self.identity.options}): rerun with the same options, or delete it to start over")
+
+    def record(self, result: UserResult) -> None:
+        self._ckpt.record(result)
+
+    def finish(self) -> None:
+        """The final output is written: remove the checkpoint so the next run starts fresh."""
+        self._ckpt.close(finished=True)
+
+    def abandon(self) -> None:
+        """Interrupted or failed: keep every completed user for --resume."""
+        self._ckpt.close(finished=False)
