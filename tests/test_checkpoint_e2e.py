@@ -1,0 +1,191 @@
+"""Never lose work: kill the scanner at random points, interrupt it, damage its checkpoint; then resume."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dbx_inventory.checkpoint import FORMAT, VERSION, result_to_record
+from dbx_inventory.summary import FsResult, Tally, UserResult
+from tests.conftest import ROOT, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.emulator import Faults
+
+SLOW = Faults(rate=None, latency_ms=40)
+CKPT = ".checkpoint_progress.json"
+
+
+def start_scan(tmp_path, srv, users_file, *extra):
+    return subprocess.Popen(
+        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--workers", "2", *extra],
+        env=emulator_env(tmp_path, srv), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def records(path: Path) -> list[dict]:
+    lines = path.read_bytes().split(b"\n")
+    return [json.loads(ln) for ln in lines[1:] if ln.strip()]
+
+
+def wait_for_records(path: Path, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                if len(records(path)) >= n:
+                    return
+            except ValueError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f"checkpoint never reached {n} records")
+
+
+@pytest.fixture
+def users_file(tmp_path, workspace):
+    path = tmp_path / "users.csv"
+    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
+    return path
+
+
+def full_scan_requests(tmp_path, server, users_file) -> int:
+    server.reset_stats()
+    r = run(SCAN, "--users-file", str(users_file), "-o", "full.csv", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr
+    assert not (tmp_path / CKPT).exists()  # a finished run removes its checkpoint
+    return sum(server.stats()["requests"].values())
+
+
+def test_sigkill_at_random_points_then_resume(tmp_path, server, workspace, truth, users_file):
+    full = full_scan_requests(tmp_path, server, users_file)
+    rng = random.Random(2026)
+    users = scannable_users(workspace)
+    for attempt in range(3):
+        server.set_faults(SLOW)
+        proc = start_scan(tmp_path, server, users_file)
+        wait_for_records(tmp_path / CKPT, rng.randint(2, 20))
+        time.sleep(rng.uniform(0, 0.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not (tmp_path / "inv.csv").exists()
+        saved = {r["user"] for r in records(tmp_path / CKPT)}
+        assert saved and len(saved) < len(users)
+        server.set_faults(Faults(rate=None))
+        server.reset_stats()
+        r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
+        assert r.returncode == 3, r.stderr
+        assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)  # every user once, exact
+        assert sum(server.stats()["requests"].values()) < full
+        assert not (tmp_path / CKPT).exists()
+        (tmp_path / "inv.csv").unlink()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server, workspace, truth, users_file, sig):
+    server.set_faults(SLOW)
+    proc = start_scan(tmp_path, server, users_file)
+    wait_for_records(tmp_path / CKPT, 3)
+    proc.send_signal(sig)
+    started = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert not (tmp_path / "inv.csv").exists()  # nothing half-done
+    done = len(records(tmp_path / CKPT))
+    assert done >= 3
+    server.set_faults(Faults(rate=None))
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3
+    assert "already done" in r.stderr
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, scannable_users(workspace))
+
+
+def write_checkpoint(tmp_path, host, options=None, results=(), tail=b""):
+    header = {"format": FORMAT, "version": VERSION, "tool_version": "x", "host": host,
+              "options": options or {"file_systems": ["dbfs", "workspace"], "size_estimate": 10000}}
+    body = json.dumps(header).encode() + b"\n"
+    for r in results:
+        body += json.dumps(result_to_record(r)).encode() + b"\n"
+    (tmp_path / CKPT).write_bytes(body + tail)
+
+
+def test_existing_checkpoint_without_resume_is_refused(tmp_path, server, users_file):
+    write_checkpoint(tmp_path, server.url)
+    r = run(SCAN, "--users-file", str(users_file), env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and "--resume" in r.stderr
+    assert (tmp_path / CKPT).exists()  # never silently deleted
+    assert sum(server.stats()["requests"].values()) == 0
+
+
+def test_foreign_workspace_and_other_options_are_refused(tmp_path, server, users_file):
+    write_checkpoint(tmp_path, "https://other.cloud.databricks.com")
+    r = run(SCAN, "--users-file", str(users_file), "--resume", env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and "another workspace" in r.stderr
+    write_checkpoint(tmp_path, server.url)
+    r = run(SCAN, "--users-file", str(users_file), "--resume", "--dbfs-only", env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and "other options" in r.stderr
+
+
+def test_corrupt_checkpoint_is_an_error_naming_the_file(tmp_path, server, users_file):
+    write_checkpoint(tmp_path, server.url)
+    with open(tmp_path / CKPT, "ab") as fh:
+        fh.write(b"{not json\n")
+    r = run(SCAN, "--users-file", str(users_file), "--resume", env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and CKPT in r.stderr and "corrupt" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_torn_last_record_is_dropped_and_that_user_rescanned(tmp_path, server, workspace, truth, users_file):
+    users = scannable_users(workspace)
+    write_checkpoint(tmp_path, server.url, tail=b'{"user": "' + users[0].encode() + b'", "sta')
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr
+    assert "torn" in r.stderr
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)
+
+
+def test_error_users_are_rescanned_and_done_users_are_not(tmp_path, server, workspace, truth):
+    a, b = (p.home for p in workspace.principals if p.case in ("both", "ws_only"))
+    done = UserResult(a, (FsResult("dbfs", True, Tally(files=1, bytes=7)), FsResult("workspace", False)))
+    failed = UserResult(b, (FsResult("dbfs", False), FsResult("workspace", True, Tally(), "workspace: HTTP 500")))
+    write_checkpoint(tmp_path, server.url, results=[done, failed])
+    r = run(SCAN, a, b, "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
+    assert r.returncode == 0, r.stderr
+    rows = read_csv(tmp_path / "inv.csv")
+    assert rows[0]["file_count"] == "1" and rows[0]["total_size"] == "7"  # taken from the checkpoint
+    assert_matches_truth(rows[1:], truth, [b])
+    assert not [p for p in server.stats()["list_calls"] if a in p]
+
+
+def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_file):
+    with open(tmp_path / (CKPT + ".lock"), "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        fh.write("pid 4242")
+        fh.flush()
+        r = run(SCAN, "--users-file", str(users_file), env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and "another run" in r.stderr and "4242" in r.stderr
+
+
+def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
+    a = next(p.home for p in workspace.principals if p.case == "both")
+    write_checkpoint(tmp_path, server.url, results=[UserResult(a, (FsResult("dbfs", True, Tally(files=2, bytes=9)),))])
+    r = subprocess.run([sys.executable, "-m", "dbx_inventory.checkpoint", str(tmp_path / CKPT)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert read_csv(r.stdout)[0]["file_count"] == "2"
+
+
+def test_quiet_with_log_file_keeps_the_last_line(tmp_path, server, workspace):
+    a = next(p.home for p in workspace.principals if p.case == "both")
+    b = next(p.home for p in workspace.principals if p.case == "empty")
+    log = tmp_path / "scan.log"
+    r = run(SCAN, a, b, "-o", "inv.csv", "--quiet", "--log-file", str(log), env=emulator_env(tmp_path, server))
+    assert r.returncode == 0 and r.stderr == ""
+    last = log.read_text().strip().splitlines()[-1]
+    assert "1 with files, 1 empty, 0 failed" in last and "inv.csv" in last
