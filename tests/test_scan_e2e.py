@@ -201,3 +201,50 @@ def test_retry_after_is_honoured_end_to_end(tmp_path, server, workspace):
     assert r.returncode == 0, r.stderr
     assert "throttled" in r.stderr
     assert time.monotonic() - started >= 1.0  # every request was told to wait at least 1 s once
+
+
+def test_rate_limit_and_concurrency_cap_give_exact_results(tmp_path, server, workspace, truth, users_file):
+    server.set_faults(Faults(rate={"dbfs": 40.0, "workspace": 40.0, "scim": 5.0}, concurrency_cap=6, latency_ms=5))
+    out = tmp_path / "inv.csv"
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", str(out), "--debug")
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert_matches_truth(read_csv(out), truth, scannable_users(workspace))
+    stats = server.stats()
+    assert stats["throttled"] > 0  # the limits were really hit...
+    total = sum(stats["requests"].values())
+    assert stats["throttled"] < 0.25 * total  # ...without a storm of retries
+    assert "pacer" in r.stderr  # --debug shows the pacers' state
+
+
+def test_no_progress_display_when_stderr_is_not_a_terminal(tmp_path, server, workspace):
+    users = [p.home for p in workspace.principals if p.case in ("both", "ws_only")]
+    r = scan(tmp_path, server, *users, "-o", str(tmp_path / "x.csv"))
+    assert "\x1b[" not in r.stderr and "\r" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("Scanned 2 users")
+
+
+def test_progress_display_on_a_terminal(tmp_path, server, workspace):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    users = [p.home for p in workspace.principals if p.case in ("both", "ws_only", "deep")]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(SCAN), *users, "-o", "x.csv"], cwd=tmp_path,
+                            env=emulator_env(tmp_path, server), stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0
+    text = seen.decode("utf-8", "replace")
+    assert "users" in text and "req/s" in text and "\x1b[" in text
