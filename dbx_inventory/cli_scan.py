@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from typing import Sequence
 
 from .cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
 from .checkpoint import RunIdentity
-from .errors import ConfigError, InputError
+from .auth_static import MaskedToken
+from .errors import InputError, InventoryError
 from .resume import RunCheckpoint
 from .logs import setup_logging
 from .progress import Progress
 from .report import human_bytes, run_summary, user_report
 from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
 from .users_input import collect_users
+from .spark_mode import SparkScanner, SparkTarget, TaskOptions
 from .walker import WalkOptions, Walker
-from .writers import check_writable, write_inventory_csv
+from .writers import check_writable, inventory_row, write_inventory_csv
 
 log = logging.getLogger("dbx_inventory")
 
@@ -59,9 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N", help=f"concurrent requests per API family (default {DEFAULT_WORKERS})")
     speed.add_argument("--no-progress", action="store_true", help="no progress display (it only appears when stderr is a terminal)")
     speed.add_argument("--max-rps", type=float, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
-    spark = p.add_argument_group("Spark mode")
-    spark.add_argument("--cluster-id", help="run the scan as Spark tasks on this cluster via Databricks Connect")
-    spark.add_argument("--chunk-size", type=int, default=100, metavar="N", help="users per Spark job (default 100)")
+    spark = p.add_argument_group("Spark mode (the same scan as Spark tasks; see README)")
+    spark.add_argument("--cluster-id", default=os.environ.get("DATABRICKS_CLUSTER_ID") or None,
+                       help="run on this cluster via Databricks Connect (env DATABRICKS_CLUSTER_ID)")
+    spark.add_argument("--serverless", action="store_true", help="run on serverless compute via Databricks Connect")
+    spark.add_argument("--spark-remote", metavar="URL", help="any Spark Connect server, e.g. sc://host:15002; local[N] starts one here")
+    spark.add_argument("--spark-master", metavar="MASTER", help="classic pyspark, e.g. local[4] or spark://host:7077")
+    spark.add_argument("--chunk-size", type=int, default=100, metavar="N", help="users per Spark job (default 100); a lost session costs at most one chunk")
+    spark.add_argument("--fallback-local", action="store_true", help="if Spark cannot run, scan from this machine instead of stopping")
+    spark.add_argument("--output-table", metavar="NAME", help="also save the inventory as a table through the Spark session (Delta on Databricks)")
     ck = p.add_argument_group("checkpoints")
     ck.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="PATH",
                     help=f"record every completed user here as it finishes (default {DEFAULT_CHECKPOINT}); deleted when the run completes")
@@ -81,6 +90,19 @@ def validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error("--retry-deadline must be positive")
     if args.chunk_size < 1:
         parser.error("--chunk-size must be at least 1")
+    if sum(bool(x) for x in (args.spark_remote, args.spark_master, args.serverless or args.cluster_id)) > 1:
+        parser.error("choose one of --cluster-id/--serverless, --spark-remote, --spark-master")
+    if args.output_table and not spark_target(args):
+        parser.error("--output-table needs Spark mode (--cluster-id, --serverless, --spark-remote or --spark-master)")
+
+
+def spark_target(args: argparse.Namespace) -> SparkTarget | None:
+    if args.no_parallel:
+        return None  # --no-parallel forces the one-request-at-a-time local scan
+    if args.spark_remote or args.spark_master or args.cluster_id or args.serverless:
+        return SparkTarget(args.spark_remote, args.spark_master, None if args.serverless else args.cluster_id,
+                           args.serverless)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,8 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
-    if args.cluster_id:
-        raise ConfigError("Spark mode (--cluster-id) is not available in this version; run without it to scan from this machine")
 
     users = collect_users(args.users, args.users_file)
     if not users:
@@ -149,11 +169,13 @@ def scan_users(client, args, systems, workers, users, done, session) -> tuple[di
     progress = Progress(len(todo), client, enabled=not (args.no_progress or args.quiet))
     walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate),
                     observer=progress.observe)
+    spark = start_spark(client, args, systems, workers) if todo else None
+    source = spark.scan(todo) if spark else walker.scan(todo)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with progress:
-            for result in walker.scan(todo):
+            for result in source:
                 if session:
                     session.record(result)
                 results[result.username.casefold()] = result
@@ -167,7 +189,37 @@ def scan_users(client, args, systems, workers, users, done, session) -> tuple[di
     if args.debug:
         for pacer in client.pacers.values():
             log.debug("pacer %s", pacer.state())
+        if spark:
+            log.debug("Spark executors: %s", ", ".join(f"{h} ({n} users)" for h, n in spark.workers_seen.items()))
+            log.debug("package importable on the executors without shipping: %s", spark.importable_on_workers)
+    if spark and args.output_table and not interrupted:
+        spark.save_table(args.output_table, [inventory_row(results[u.casefold()]) for u in users])
+        log.info("Saved the inventory as table %s", args.output_table)
+    if spark:
+        spark.stop()
     return results, interrupted
+
+
+def start_spark(client, args, systems, workers) -> SparkScanner | None:
+    target = spark_target(args)
+    if target is None:
+        return None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local Spark's workers: this interpreter
+    header = client.config.authenticate().get("Authorization", "")
+    token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+    opts = TaskOptions(client.host, systems, args.size_estimate, workers, args.max_rps, args.retry_deadline,
+                       MaskedToken(token))
+    scanner = SparkScanner(target, client.config, opts, args.chunk_size, token)
+    try:
+        log.info("Scanning on %s", target.describe())
+        scanner.start()
+    except InventoryError as exc:
+        if not args.fallback_local:
+            raise
+        log.warning("Spark mode cannot run (%s); --fallback-local: scanning from this machine", exc)
+        scanner.stop()
+        return None
+    return scanner
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

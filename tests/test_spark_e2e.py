@@ -1,0 +1,143 @@
+"""Spark mode on real local Spark: a Spark Connect server started in-process, and classic pyspark."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dbx_inventory.auth_static import MaskedToken
+from dbx_inventory.errors import ConfigError
+from dbx_inventory.spark_mode import SparkScanner, SparkTarget, TaskOptions, _scan_partition, ship_package
+from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.emulator import Faults
+
+MODES = {"connect": ["--spark-remote", "local[2]"], "classic": ["--spark-master", "local[2]"]}
+FAULTS = Faults(rate=None, fault_rate=0.1, seed=21, fault_kinds=("429ra", "429", "500", "503", "504", "drop"))
+
+
+@pytest.fixture
+def users_file(tmp_path, workspace):
+    path = tmp_path / "users.csv"
+    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
+    return path
+
+
+def without_timing(rows):
+    return [{k: v for k, v in r.items() if k != "scan_seconds"} for r in rows]
+
+
+@pytest.mark.parametrize("mode", list(MODES), ids=list(MODES))
+def test_spark_gives_the_ground_truth_and_the_local_rows(tmp_path, server, workspace, truth, users_file, mode):
+    local = run(SCAN, "--users-file", str(users_file), "-o", "local.csv", env=emulator_env(tmp_path, server))
+    assert local.returncode == 3, local.stderr
+    server.set_faults(FAULTS)
+    r = run(SCAN, "--users-file", str(users_file), "-o", "spark.csv", "--chunk-size", "25", "--debug",
+            *MODES[mode], env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr[-3000:]
+    assert server.stats()["faults"] > 0
+    rows = read_csv(tmp_path / "spark.csv")
+    assert_matches_truth(rows, truth, scannable_users(workspace))
+    assert without_timing(rows) == without_timing(read_csv(tmp_path / "local.csv"))
+    assert "scanned on executor" in r.stderr  # --debug says which executor scanned which user
+    # The package reached the Python workers only by value: they cannot import it themselves.
+    assert "package importable on the executors without shipping: False" in r.stderr
+    for text in (r.stdout, r.stderr, (tmp_path / "spark.csv").read_text()):
+        assert TOKEN not in text
+
+
+def test_token_is_not_in_the_shipped_task(tmp_path):
+    from pyspark import cloudpickle
+
+    ship_package()
+    opts = TaskOptions("http://127.0.0.1:1", ("dbfs",), 10_000, 2, None, 5.0, MaskedToken(TOKEN))
+    payload = cloudpickle.dumps(_scan_partition(opts))
+    assert TOKEN.encode() not in payload and TOKEN.encode("utf-16-le") not in payload
+    assert b"dbx_inventory" in payload  # shipped by value: the code itself is in the payload
+    assert TOKEN not in repr(opts)
+
+
+def test_output_table_in_a_local_warehouse(tmp_path, server, workspace, truth):
+    users = [p.home for p in workspace.principals if p.case in ("both", "empty", "denied")]
+    r = run(SCAN, *users, "-o", "inv.csv", "--spark-master", "local[2]", "--output-table", "inventory",
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr[-2000:]
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "spark-warehouse" / "inventory").to_pylist()
+    by_user = {row["username"]: row for row in table}
+    for row in read_csv(tmp_path / "inv.csv"):
+        saved = by_user[row["username"]]
+        assert saved["status"] == row["status"]
+        assert (saved["file_count"] is None) == (row["file_count"] == "")
+        if row["file_count"]:
+            assert saved["file_count"] == int(row["file_count"]) and saved["total_size"] == int(row["total_size"])
+
+
+def test_killed_spark_run_resumes_from_the_checkpoint(tmp_path, server, workspace, truth, users_file):
+    server.set_faults(Faults(rate=None, latency_ms=30))
+    proc = subprocess.Popen(
+        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "5",
+         *MODES["classic"]], env=emulator_env(tmp_path, server), cwd=tmp_path, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / ".checkpoint_progress.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if ckpt.exists() and len(ckpt.read_bytes().splitlines()) > 6:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the scanner and its Spark JVM
+    proc.wait()
+    done = len(ckpt.read_bytes().splitlines()) - 1
+    assert 5 <= done < len(workspace.users)
+    server.set_faults(Faults(rate=None))
+    server.reset_stats()
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", *MODES["classic"],
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, scannable_users(workspace))
+    assert "already done" in r.stderr
+
+
+def test_without_pyspark_spark_mode_says_what_to_install(tmp_path, server, workspace):
+    fake = tmp_path / "fake"
+    (fake / "pyspark").mkdir(parents=True)
+    (fake / "pyspark" / "__init__.py").write_text("raise ImportError('no pyspark here')\n")
+    user = next(p.home for p in workspace.principals if p.case == "both")
+    env = emulator_env(tmp_path, server, PYTHONPATH=str(fake))
+    r = run(SCAN, user, "--spark-master", "local[2]", env=env)
+    assert r.returncode == 1 and "pyspark" in r.stderr and "databricks-connect" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run(SCAN, user, "--spark-master", "local[2]", "--fallback-local", "-o", "x.csv", env=env)
+    assert r.returncode == 0 and "--fallback-local" in r.stderr
+
+
+class FakeSession:
+    """Just enough of a SparkSession for the Python version check: a worker that runs another Python."""
+
+    def __init__(self, version):
+        self.version = version
+
+    def range(self, n):
+        return self
+
+    def mapInArrow(self, fn, schema):
+        return self
+
+    def collect(self):
+        return [{"v": self.version}]
+
+
+def test_python_version_mismatch_stops_with_both_versions():
+    scanner = SparkScanner(SparkTarget(master="local[1]"), None, None, 10, None)  # type: ignore[arg-type]
+    scanner.spark = FakeSession("3.12")
+    with pytest.raises(ConfigError) as info:
+        scanner.check_python()
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert here in str(info.value) and "3.12" in str(info.value)
