@@ -39,7 +39,8 @@ def result_to_record(r: UserResult) -> dict[str, Any]:
         "parts": [
             {"fs": p.fs, "found": p.found, "error": p.error, "files": p.tally.files, "bytes": p.tally.bytes,
              "estimated": p.tally.estimated, "estimated_bytes": p.tally.estimated_bytes,
-             "folders": p.tally.folders, "newest_mtime_ms": p.tally.newest_mtime_ms}
+             "folders": p.tally.folders, "newest_mtime_ms": p.tally.newest_mtime_ms,
+             "notebooks_too_big": p.tally.notebooks_too_big}
             for p in r.parts
         ],
     }
@@ -48,7 +49,8 @@ def result_to_record(r: UserResult) -> dict[str, Any]:
 def record_to_result(rec: dict[str, Any]) -> UserResult:
     parts = tuple(
         FsResult(p["fs"], bool(p["found"]),
-                 Tally(p["files"], p["bytes"], p["estimated"], p["estimated_bytes"], p["folders"], p["newest_mtime_ms"]),
+                 Tally(p["files"], p["bytes"], p["estimated"], p["estimated_bytes"], p["folders"], p["newest_mtime_ms"],
+                       p.get("notebooks_too_big", 0)),
                  p.get("error"))
         for p in rec["parts"]
     )

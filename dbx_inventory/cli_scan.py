@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import enum
 import logging
 import os
 import signal
 import sys
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from .cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
 from .checkpoint import RunIdentity
+from . import __version__
 from .auth_static import MaskedToken
 from .errors import InputError, InventoryError
 from .resume import RunCheckpoint
 from .logs import setup_logging
+from .files_output import FilesOutput
 from .progress import Progress
-from .report import human_bytes, run_summary, user_report
+from .report import human_bytes, plain_tables, print_summary, run_summary, summary_tables, user_report
 from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
 from .users_input import collect_users
 from .spark_mode import SparkScanner, SparkTarget, TaskOptions
 from .walker import WalkOptions, Walker
-from .writers import check_writable, inventory_row, write_inventory_csv
+from .top_files import BigFile, TopFiles
+from .writers import check_writable, inventory_row, write_inventory
 
 log = logging.getLogger("dbx_inventory")
 
 DEFAULT_OUTPUT = "inventory.csv"
+NO_OUTPUT = "none"  # the notebook entry point returns rows instead of writing a file
 DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the original's name
+class OutputFormat(str, enum.Enum):
+    CSV = "csv"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
 DEFAULT_WORKERS = 8  # per API family: 16 in flight stays under the ~20-request concurrency cap
 
 EXAMPLES = """
@@ -51,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("users", nargs="*", metavar="USER", help="user names to scan (before --users-file users)")
     p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV with a userName/email column; - reads stdin")
-    p.add_argument("-o", "--output", metavar="FILE", help=f"inventory CSV (default {DEFAULT_OUTPUT}; - for stdout; with one user on the command line, only when given)")
+    p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT}; - for stdout; with one user on the command line, only when given)")
+    p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
+                   help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
+    p.add_argument("--files-output", metavar="PATH", help="also list every file and object scanned (user, file system, path, type, size, estimated?, modified), streamed as the scan goes: .csv, .jsonl, or .parquet with pyarrow")
+    p.add_argument("--top", type=int, default=0, metavar="N", help="show the N largest files (by the size the API gives) in the summary or the one-user report")
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--dbfs-only", action="store_true", help="skip the Workspace scan")
     scope.add_argument("--workspace-only", action="store_true", help="skip the DBFS scan")
@@ -62,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N", help=f"concurrent requests per API family (default {DEFAULT_WORKERS})")
     speed.add_argument("--no-progress", action="store_true", help="no progress display (it only appears when stderr is a terminal)")
     speed.add_argument("--max-rps", type=float, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
+    p.add_argument("--exact-notebook-sizes", action="store_true", help="measure notebooks by exporting them (one request each, through the export API's own pacer) instead of estimating them; notebooks over the 10 MB export cap stay estimated")
     spark = p.add_argument_group("Spark mode (the same scan as Spark tasks; see README)")
     spark.add_argument("--cluster-id", default=os.environ.get("DATABRICKS_CLUSTER_ID") or None,
                        help="run on this cluster via Databricks Connect (env DATABRICKS_CLUSTER_ID)")
@@ -92,6 +110,10 @@ def validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error("--chunk-size must be at least 1")
     if sum(bool(x) for x in (args.spark_remote, args.spark_master, args.serverless or args.cluster_id)) > 1:
         parser.error("choose one of --cluster-id/--serverless, --spark-remote, --spark-master")
+    if args.top < 0:
+        parser.error("--top must be 0 or more")
+    if spark_target(args) and (args.files_output or args.top):
+        parser.error("--files-output and --top need the local modes: in Spark mode the files are seen on the executors")
     if args.output_table and not spark_target(args):
         parser.error("--output-table needs Spark mode (--cluster-id, --serverless, --spark-remote or --spark-master)")
 
@@ -106,69 +128,113 @@ def spark_target(args: argparse.Namespace) -> SparkTarget | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    validate(args, parser)
+    args = parse_args(argv)
     setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
+    return execute(args).exit_code
 
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    validate(args, parser)
+    return args
+
+
+@dataclass
+class ScanOutcome:
+    results: list[UserResult]  # input order; empty when interrupted
+    exit_code: int
+    top_files: list[BigFile] = field(default_factory=list)
+
+
+def execute(args: argparse.Namespace) -> ScanOutcome:
+    """The whole run after argument parsing: the CLI and the notebook entry point share it."""
     users = collect_users(args.users, args.users_file)
     if not users:
         raise InputError("no users to scan: give user names as arguments or --users-file FILE")
     single = len(users) == 1 and not args.users_file
     output = args.output if (args.output or single) else DEFAULT_OUTPUT
+    if output == NO_OUTPUT:
+        output = None
     if output:
         check_writable(output)
+    files_out = FilesOutput(args.files_output, args.size_estimate) if args.files_output else None
+    if files_out:
+        check_writable(args.files_output)
 
     systems = ("dbfs",) if args.dbfs_only else ("workspace",) if args.workspace_only else ("dbfs", "workspace")
     workers = 1 if args.no_parallel else args.workers
     client = connect(args, workers, args.max_rps, check=False)
+    options = result_options(systems, args.size_estimate, args.exact_notebook_sizes)
     # A quick look at one user leaves no checkpoint behind unless asked for.
     use_checkpoint = not single or args.resume or args.checkpoint != DEFAULT_CHECKPOINT
-    session = RunCheckpoint(args.checkpoint, RunIdentity(client.host, result_options(systems, args.size_estimate)),
-                            args.resume) if use_checkpoint else None
+    session = RunCheckpoint(args.checkpoint, RunIdentity(client.host, options), args.resume) if use_checkpoint else None
+    top = TopFiles(args.top) if args.top else None
+    observers = [o.observe for o in (files_out, top) if o is not None]
     try:
         done = session.open(users) if session else {}
         client.check_access()
-        results, interrupted = scan_users(client, args, systems, workers, users, done, session)
+        if files_out:
+            files_out.open()
+        results, interrupted = scan_users(client, args, systems, workers, users, done, session, observers)
+        if files_out:
+            files_out.close(complete=not interrupted)
+            files_out = None
         if interrupted:
-            saved = len(results)
             where = f" and saved in {args.checkpoint}" if session else ""
-            print(f"interrupted: {saved} of {len(users)} users done{where}; run the same command with --resume "
-                  "to continue", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            print(f"interrupted: {len(results)} of {len(users)} users done{where}; run the same command with "
+                  "--resume to continue", file=sys.stderr)
+            return ScanOutcome([], EXIT_INTERRUPTED)
         ordered = [results[u.casefold()] for u in users]  # input order (defect 11)
         if output:
-            write_inventory_csv(output, ordered)
+            header = {"tool_version": __version__, "host": client.host, "options": options,
+                      "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            write_inventory(output, ordered, args.format, header)
         if session:
             session.finish()
             session = None
     finally:
+        if files_out:
+            files_out.close(complete=False)
         if session:
             session.abandon()
         client.close()
+    largest = top.largest() if top else []
+    report_stream = sys.stderr if output == "-" else sys.stdout
     if single:
-        stream = sys.stderr if output == "-" else sys.stdout
-        print(user_report(ordered[0], args.size_estimate), file=stream)
+        print(user_report(ordered[0], args.size_estimate), file=report_stream)
+        if largest:
+            print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
+    elif not args.quiet:
+        print_summary(summary_tables(ordered, largest), sys.stderr)
     log.info("%s", run_summary(ordered, output))
-    return EXIT_PARTIAL if any(r.status == "error" for r in ordered) else EXIT_OK
+    code = EXIT_PARTIAL if any(r.status == "error" for r in ordered) else EXIT_OK
+    return ScanOutcome(ordered, code, largest)
 
 
-def result_options(systems: tuple[str, ...], size_estimate: int) -> dict[str, object]:
+def result_options(systems: tuple[str, ...], size_estimate: int, exact_notebook_sizes: bool = False) -> dict[str, object]:
     """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
-    return {"file_systems": list(systems), "size_estimate": size_estimate}
+    return {"file_systems": list(systems), "size_estimate": size_estimate, "exact_notebook_sizes": exact_notebook_sizes}
 
 
-def scan_users(client, args, systems, workers, users, done, session) -> tuple[dict[str, UserResult], bool]:
+def scan_users(client, args, systems, workers, users, done, session, observers=()) -> tuple[dict[str, UserResult], bool]:
     """Scan the users not already done; record each result as soon as it is complete."""
     results = dict(done)
     todo = [u for u in users if u.casefold() not in results]
     if done:
         log.info("resuming: %d of %d users already done, %d to scan", len(users) - len(todo), len(users), len(todo))
     progress = Progress(len(todo), client, enabled=not (args.no_progress or args.quiet))
-    walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate),
-                    observer=progress.observe)
+    watchers = [progress.observe, *observers]
+
+    def observe(username: str, fs: str, entries) -> None:
+        for watch in watchers:
+            watch(username, fs, entries)
+
+    walker = Walker(client, WalkOptions(systems, workers, args.no_parallel, args.size_estimate,
+                                        exact_notebook_sizes=args.exact_notebook_sizes),
+                    observer=observe)
     spark = start_spark(client, args, systems, workers) if todo else None
     source = spark.scan(todo) if spark else walker.scan(todo)
     interrupted = False
@@ -208,7 +274,7 @@ def start_spark(client, args, systems, workers) -> SparkScanner | None:
     header = client.config.authenticate().get("Authorization", "")
     token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
     opts = TaskOptions(client.host, systems, args.size_estimate, workers, args.max_rps, args.retry_deadline,
-                       MaskedToken(token))
+                       MaskedToken(token), args.exact_notebook_sizes)
     scanner = SparkScanner(target, client.config, opts, args.chunk_size, token)
     try:
         log.info("Scanning on %s", target.describe())

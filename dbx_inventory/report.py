@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from .summary import UserResult
 
@@ -47,3 +47,75 @@ def run_summary(results: Sequence[UserResult], output: str | None) -> str:
         f"Scanned {len(results)} users: {counts['success']} with files, {counts['empty']} empty, "
         f"{counts['error']} failed; {files} files, {human_bytes(size)}{where}"
     )
+
+
+def _reason(error: str) -> str:
+    """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
+    head = error.split(" on ", 1)[0]
+    return head.split(": gave up", 1)[0].strip()
+
+
+def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (), top_users: int = 10) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The end-of-run summary as (title, header, rows) tables, rendered by rich or as plain text."""
+    ok = [r for r in results if r.status != "error"]
+    tables: list[tuple[str, list[str], list[list[str]]]] = []
+    fs_rows = []
+    for fs, label in (("dbfs", "DBFS"), ("workspace", "Workspace")):
+        parts = [p for r in ok for p in r.parts if p.fs == fs]
+        if parts:
+            files = sum(p.tally.files for p in parts)
+            size = sum(p.tally.bytes for p in parts)
+            est = sum(p.tally.estimated_bytes for p in parts)
+            fs_rows.append([label, str(files), human_bytes(size), human_bytes(est)])
+    total = sum(r.total_size for r in ok)
+    est_total = sum(r.estimated_bytes for r in ok)
+    fs_rows.append(["Total", str(sum(r.file_count for r in ok)), human_bytes(total), human_bytes(est_total)])
+    tables.append(("Totals by file system (users scanned completely)", ["", "files", "size", "of which estimated"], fs_rows))
+    counts = [[s, str(sum(1 for r in results if r.status == s))] for s in ("success", "empty", "error")]
+    share = f"{100 * est_total / total:.1f}%" if total else "0%"
+    counts.append(["estimated share of bytes", share])
+    tables.append(("Users by status", ["status", "users"], counts))
+    biggest = sorted(ok, key=lambda r: r.total_size, reverse=True)[:top_users]
+    if biggest:
+        tables.append((f"Top {len(biggest)} users by size", ["user", "files", "size", "where"],
+                       [[r.username, str(r.file_count), human_bytes(r.total_size), r.file_source] for r in biggest]))
+    reasons: dict[str, int] = {}
+    for r in results:
+        for e in r.errors:
+            reasons[_reason(e)] = reasons.get(_reason(e), 0) + 1
+    if reasons:
+        tables.append(("Errors by reason", ["reason", "users"],
+                       [[k, str(v)] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]))
+    if top_files:
+        tables.append((f"Top {len(top_files)} files by size", ["size", "user", "where", "path"],
+                       [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
+    return tables
+
+
+def plain_tables(tables: list[tuple[str, list[str], list[list[str]]]]) -> str:
+    out = []
+    for title, header, rows in tables:
+        widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+        out.append(title)
+        out.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+        out.extend("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def print_summary(tables: list[tuple[str, list[str], list[list[str]]]], stream: Any) -> None:
+    """rich tables on a terminal, plain aligned text otherwise (cron mail, log files)."""
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=stream)
+        for title, header, rows in tables:
+            table = Table(title=title, title_justify="left")
+            for h in header:
+                table.add_column(h, justify="right" if h in ("files", "size", "users", "of which estimated") else "left")
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+    else:
+        print(plain_tables(tables), file=stream)

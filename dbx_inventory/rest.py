@@ -61,7 +61,15 @@ class RestClient:
         self._session = requests.Session()
         # One pool sized to the workers, reused by all of them. The SDK mounts its pooled adapter for
         # https only, leaving http at requests' 10 connections (databricks-api.md).
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size), max_retries=0)
+        self._pool_size = 0
+        self.ensure_pool(pool_size)
+
+    def ensure_pool(self, size: int) -> None:
+        """Keep at least `size` pooled connections (one per worker thread); call before the workers start."""
+        if size <= self._pool_size:
+            return
+        self._pool_size = size
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, size), max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 

@@ -72,6 +72,7 @@ class TaskOptions:
     max_rps: float | None
     retry_deadline: float
     token: MaskedToken = field(repr=False)
+    exact_notebook_sizes: bool = False
 
 
 def open_session(target: SparkTarget, sdk_config: Any) -> Any:
@@ -155,7 +156,8 @@ def _scan_partition(opts: TaskOptions):  # runs on the executors
         pacers = {f: Pacer(f, clock, max_rps=opts.max_rps, max_in_flight=opts.workers) for f in FAMILIES}
         client = RestClient(StaticAuth(opts.host, opts.token), RetryPolicy(deadline=opts.retry_deadline), clock,
                             pacers, pool_size=2 * opts.workers + 4)
-        walker = Walker(client, WalkOptions(opts.file_systems, opts.workers, False, opts.size_estimate))
+        walker = Walker(client, WalkOptions(opts.file_systems, opts.workers, False, opts.size_estimate,
+                                            exact_notebook_sizes=opts.exact_notebook_sizes))
         host = socket.gethostname()
         # Proof for the tests: the package reached this worker only by value, not by import.
         importable = importlib.util.find_spec("dbx_inventory") is not None
@@ -221,7 +223,7 @@ class SparkScanner:
             self.opts.host, self.opts.file_systems, self.opts.size_estimate,
             max(1, math.ceil(self.opts.workers / tasks)),
             self.opts.max_rps / tasks if self.opts.max_rps else None,
-            self.opts.retry_deadline, self.opts.token,
+            self.opts.retry_deadline, self.opts.token, self.opts.exact_notebook_sizes,
         )
         log.debug("Spark: %d tasks per chunk of %d users, %d workers per task per API family",
                   tasks, self.chunk_size, per_task.workers)

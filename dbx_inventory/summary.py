@@ -20,6 +20,7 @@ class Tally:
     estimated_bytes: int = 0
     folders: int = 0
     newest_mtime_ms: int | None = None
+    notebooks_too_big: int = 0  # notebooks over the export cap: estimated although exports were asked for
 
     def add(self, entry: Entry, size_estimate: int) -> None:
         if entry.is_folder:
@@ -34,6 +35,12 @@ class Tally:
                 self.bytes += entry.size
         if entry.mtime_ms is not None and (self.newest_mtime_ms is None or entry.mtime_ms > self.newest_mtime_ms):
             self.newest_mtime_ms = entry.mtime_ms
+
+
+    def add_too_big(self, entry: Entry, size_estimate: int) -> None:
+        """A notebook that export refused as too big: counted and estimated like any unsized object."""
+        self.notebooks_too_big += 1
+        self.add(entry._replace(size=None), size_estimate)
 
 
 def fold(entries: Iterable[Entry], size_estimate: int = DEFAULT_SIZE_ESTIMATE) -> Tally:
@@ -101,6 +108,10 @@ class UserResult:
     @property
     def estimated_bytes(self) -> int:
         return sum(p.tally.estimated_bytes for p in self.parts if p.error is None)
+
+    @property
+    def notebooks_too_big(self) -> int:
+        return sum(p.tally.notebooks_too_big for p in self.parts if p.error is None)
 
     @property
     def folders(self) -> int:

@@ -8,6 +8,10 @@ shared queue; a counter of outstanding directories says when a user's file syste
 - Entries are folded into per-user tallies as they arrive: memory grows with users in flight and
   directories pending, never with the number of files.
 - No depth limit (defect 3): a directory is opened whatever its depth, and never twice.
+- `exact_notebook_sizes`: every notebook a listing finds becomes an export job in a lane of its own (its own
+  queue and workers, paced by the export family's pacer); the notebook is folded when its export answers, and
+  the pending counter covers exports, so a user's Workspace part is done only when its exports are done.
+  `--no-parallel` keeps them on the single lane. A notebook over the export cap stays estimated.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .clock import Clock, RealClock
 from .errors import ApiError, AuthError, InventoryError
-from .listers import LISTERS, Entry, Lister, home_path
+from .listers import LISTERS, TOO_BIG, Entry, Exporter, Lister, export_notebook, home_path
 from .rest import RestClient
 from .summary import DEFAULT_SIZE_ESTIMATE, FsResult, Tally, UserResult
 
@@ -57,6 +61,7 @@ class WalkOptions:
     sequential: bool = False  # one lane, one worker, one request at a time
     size_estimate: int = DEFAULT_SIZE_ESTIMATE
     users_in_flight: int = 0  # 0: derived from the workers
+    exact_notebook_sizes: bool = False  # export every notebook to measure it instead of estimating it
 
 
 # An observer gets every listing as it is folded (progress display, per-file output).
@@ -71,36 +76,52 @@ class Walker:
         clock: Clock | None = None,
         listers: dict[str, Lister] | None = None,
         observer: Observer | None = None,
+        exporter: Exporter | None = None,
     ) -> None:
         self.client = client
         self.options = options
         self.clock = clock or RealClock()
         self.listers = listers or LISTERS
         self.observer = observer
+        self.exporter = exporter or export_notebook
+        # Exports only exist for the Workspace: a DBFS-only scan has no export lane.
+        self._exporting = options.exact_notebook_sizes and "workspace" in options.file_systems
+        exporting = ("export",) if self._exporting else ()
         self._stop = threading.Event()
         self._fatal: InventoryError | None = None
         self._results: queue.Queue[UserResult] = queue.Queue()
         self._seq = itertools.count()
         self._worker_name = socket.gethostname()
         if options.sequential:
-            lanes = [(options.file_systems, 1)]
+            lanes = [(options.file_systems + exporting, 1)]
         else:
-            lanes = [((fs,), max(1, options.workers)) for fs in options.file_systems]
+            lanes = [((fs,), max(1, options.workers)) for fs in options.file_systems + exporting]
         self._lane_of: dict[str, queue.PriorityQueue] = {}
         self._lanes = []
+        self._export_lane: tuple[queue.PriorityQueue, int] | None = None  # only when exports have their own
         for systems, workers in lanes:
             q: queue.PriorityQueue = queue.PriorityQueue()
             for fs in systems:
                 self._lane_of[fs] = q
             self._lanes.append((q, workers))
+            if systems == ("export",):
+                self._export_lane = (q, workers)
         total_workers = sum(w for _, w in self._lanes)
+        ensure_pool = getattr(client, "ensure_pool", None)
+        if ensure_pool:
+            ensure_pool(total_workers + 4)  # one connection per worker thread, whatever the lanes
         self._min_users = max(2, total_workers)
         # Users in flight cost a tally and a set of pending folders each: bounded, and independent of
         # the number of files.
         self._max_users = options.users_in_flight or 1000
 
     def _lane_starved(self) -> bool:
-        return any(q.qsize() < 2 * workers for q, workers in self._lanes)
+        # The export lane is fed by Workspace listings, not by admitting users directly: when it has a
+        # backlog, more users would only queue more exports; when it is short, listings will refill it.
+        export_q = self._export_lane[0] if self._export_lane else None
+        if self._export_lane and export_q.qsize() >= 8 * self._export_lane[1]:
+            return False
+        return any(q.qsize() < 2 * workers for q, workers in self._lanes if q is not export_q)
 
     def stop(self) -> None:
         """Stop scheduling new work; in-flight requests end on their own, their users are dropped."""
@@ -156,13 +177,20 @@ class Walker:
 
     def _push(self, user: _UserScan, part: _FsScan, path: str) -> None:
         # Lower user index first; within a user, newest first (depth-first keeps the queue short).
-        self._lane_of[part.fs].put((user.index, -next(self._seq), (user, part, path)))
+        self._lane_of[part.fs].put((user.index, -next(self._seq), (user, part, path, None)))
+
+    def _push_export(self, user: _UserScan, part: _FsScan, notebook: Entry) -> None:
+        self._lane_of["export"].put((user.index, -next(self._seq), (user, part, notebook.path, notebook)))
 
     def _work(self, lane: queue.PriorityQueue) -> None:
         while not self._stop.is_set():
             try:
-                _, _, (user, part, path) = lane.get(timeout=0.1)
+                _, _, (user, part, path, notebook) = lane.get(timeout=0.1)
             except queue.Empty:
+                continue
+            if notebook is not None:
+                if not self._measure(user, part, notebook):
+                    return
                 continue
             entries: Sequence[Entry] = ()
             failure: str | None = None
@@ -190,7 +218,6 @@ class Walker:
     def _fold(
         self, user: _UserScan, part: _FsScan, path: str, entries: Sequence[Entry], failure: str | None, missing: bool
     ) -> None:
-        finished = None
         with user.lock:
             if missing:
                 part.found = False
@@ -205,15 +232,63 @@ class Walker:
                         part.visited.add(entry.path)
                         part.pending += 1
                         self._push(user, part, entry.path)
+                    elif self._exports_notebook(part, entry):
+                        part.pending += 1
+                        self._push_export(user, part, entry)
+                        continue  # folded when its export answers
                     part.tally.add(entry, self.options.size_estimate)
-            part.pending -= 1
-            if part.pending == 0:
-                part.visited = set()
-                user.remaining -= 1
-                if user.remaining == 0:
-                    finished = self._result(user)
+            finished = self._settle(user, part)
         if finished is not None:
             self._results.put(finished)
+
+    def _exports_notebook(self, part: _FsScan, entry: Entry) -> bool:
+        return self._exporting and part.fs == "workspace" and entry.kind == "NOTEBOOK" and entry.size is None
+
+    def _measure(self, user: _UserScan, part: _FsScan, notebook: Entry) -> bool:
+        """Export one notebook and fold it; False when the run must stop (a fatal error)."""
+        size = 0
+        too_big = False
+        failure: str | None = None
+        if part.error is None:  # a part already failed needs no more requests
+            try:
+                size = self.exporter(self.client, notebook.path)
+            except ApiError as exc:
+                if exc.status == 401:
+                    self._fail(AuthError(f"authentication failed during the scan ({exc.describe()})"))
+                    return False
+                if exc.error_code == TOO_BIG:
+                    too_big = True  # over the export cap: stays estimated, not an error
+                else:
+                    # 404 too: a notebook deleted mid-scan leaves a number that is neither old nor new.
+                    failure = f"{part.fs}: export {exc.describe()}"
+            except InventoryError as exc:
+                self._fail(exc)
+                return False
+            except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
+                failure = f"{part.fs}: {type(exc).__name__} exporting {notebook.path}: {exc}"
+        with user.lock:
+            if failure and part.error is None:
+                part.error = failure
+                log.debug("%s: %s", user.username, failure)
+            if part.error is None:
+                if too_big:
+                    part.tally.add_too_big(notebook, self.options.size_estimate)
+                else:
+                    part.tally.add(notebook._replace(size=size), self.options.size_estimate)
+            finished = self._settle(user, part)
+        if finished is not None:
+            self._results.put(finished)
+        return True
+
+    def _settle(self, user: _UserScan, part: _FsScan) -> UserResult | None:
+        """One listing or export of `part` is done (call under the user's lock); the result when the user is."""
+        part.pending -= 1
+        if part.pending == 0:
+            part.visited = set()
+            user.remaining -= 1
+            if user.remaining == 0:
+                return self._result(user)
+        return None
 
     def _result(self, user: _UserScan) -> UserResult:
         parts = tuple(FsResult(p.fs, p.found, p.tally, p.error) for p in user.parts.values())

@@ -23,6 +23,7 @@ ORIGINAL_COLUMNS = ["username", "file_count", "total_size", "total_size_gb", "st
 EXTRA_COLUMNS = [
     "dbfs_files", "dbfs_bytes", "workspace_files", "workspace_bytes",
     "estimated_objects", "estimated_bytes", "folders", "newest_modified", "scan_seconds",
+    "notebooks_too_big",
 ]
 COLUMNS = ORIGINAL_COLUMNS + EXTRA_COLUMNS
 GIB = 1024**3
@@ -50,6 +51,7 @@ def inventory_row(result: UserResult) -> dict[str, str]:
         "folders": "" if failed else str(result.folders),
         "newest_modified": "" if failed else iso_ms(result.newest_mtime_ms),
         "scan_seconds": f"{result.seconds:.2f}",
+        "notebooks_too_big": "" if failed else str(result.notebooks_too_big),
     }
     for fs, prefix in (("dbfs", "dbfs"), ("workspace", "workspace")):
         part = result.part(fs)
@@ -122,5 +124,45 @@ def write_text(path: str, text: str) -> None:
     try:
         with atomic_text(path) as fh:
             fh.write(text)
+    except OSError as exc:
+        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+# -- machine-readable formats (--format json / jsonl) -------------------------------------------------
+FORMAT_NAME = "dbx-inventory"
+FORMAT_VERSION = 1
+TEXT_COLUMNS = {"username", "status", "file_source", "error", "newest_modified"}
+
+
+def machine_record(result: UserResult) -> dict[str, object]:
+    """The CSV row with raw numbers: ints for counts and bytes, null where the CSV is blank."""
+    record: dict[str, object] = {}
+    for column, value in inventory_row(result).items():
+        if column in TEXT_COLUMNS:
+            record[column] = value
+        elif value == "":
+            record[column] = None
+        else:
+            record[column] = float(value) if "." in value else int(value)
+    return record
+
+
+def write_inventory(path: str, results: list[UserResult], fmt: str, header: dict[str, object]) -> None:
+    """csv: the original's columns first; json: a header and the users; jsonl: one user per line."""
+    import json
+
+    if fmt == "csv":
+        write_inventory_csv(path, results)
+        return
+    try:
+        with atomic_text(path) as fh:
+            if fmt == "json":
+                doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
+                       "users": [machine_record(r) for r in results]}
+                json.dump(doc, fh, ensure_ascii=False, indent=1)
+                fh.write("\n")
+            else:
+                for r in results:
+                    fh.write(json.dumps(machine_record(r), ensure_ascii=False) + "\n")
     except OSError as exc:
         raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
