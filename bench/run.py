@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -51,21 +50,29 @@ def check_exact(csv_path: Path, truth: dict, users: list[str]) -> int:
     return wrong
 
 
-def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) -> tuple[float, Path, int]:
+# Runs the scanner in this interpreter and reports its own peak RSS (the emulator is another process).
+MEASURE = (
+    "import resource, runpy, sys; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+    "try:\n    runpy.run_path(script, run_name='__main__')\n"
+    "finally:\n    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) -> tuple[float, Path, int, str]:
     users_file = workdir / "users.txt"
     users_file.write_text("".join(u + "\n" for u in users), encoding="utf-8")
     out = workdir / "inventory.csv"
     env = {**os.environ, "DATABRICKS_HOST": srv.url, "DATABRICKS_TOKEN": TOKEN, "HOME": str(workdir)}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users_file),
+        [sys.executable, "-c", MEASURE, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users_file),
          "-o", str(out), "--quiet", "--no-progress", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir,
     )
     elapsed = time.monotonic() - started
     if proc.returncode not in (0, 3):
         raise SystemExit(f"scan failed ({proc.returncode}): {proc.stderr.strip()}")
-    return elapsed, out, proc.returncode
+    return elapsed, out, proc.returncode, proc.stderr
 
 
 def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Faults, workdir: Path) -> dict:
@@ -75,7 +82,7 @@ def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Fau
     minimum = minimum_requests(truth, users)
     bound = max(n / RATE for n in minimum.values())
     with EmulatorServer(ws, token=TOKEN, faults=faults) as srv:
-        elapsed, out, _ = scan(srv, users, args, workdir)
+        elapsed, out, _, _ = scan(srv, users, args, workdir)
         stats = srv.stats()
     requests = sum(v for k, v in stats["requests"].items() if k in ("dbfs", "workspace"))
     wrong = check_exact(out, truth, users)
@@ -87,15 +94,16 @@ def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Fau
     }
 
 
-def memory_run(n_users: int, workdir: Path) -> dict:
-    ws = build_workspace(seed=7, users=n_users)
+def memory_run(n_users: int, huge: int, workdir: Path) -> dict:
+    ws = build_workspace(seed=7, users=n_users, huge_user_files=huge)
     truth = ws.ground_truth()
     users = [u["userName"] for u in ws.users]
     files = sum(g["dbfs_files"] + g["ws_files"] for g in truth.values())
-    # The emulator runs in a separate process so that RUSAGE_CHILDREN measures the scanner alone.
-    with tempfile.TemporaryDirectory() as tmp:
+    # The emulator runs in a separate process, so that the scanner's peak RSS is its own.
+    with tempfile.TemporaryDirectory():
         emu = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--users", str(n_users), "--seed", "7",
-                                "--token", TOKEN, "--rate", "none"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                                "--huge-user-files", str(huge), "--token", TOKEN, "--rate", "none"],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
         try:
             url = emu.stdout.readline().split()[1]
 
@@ -104,11 +112,11 @@ def memory_run(n_users: int, workdir: Path) -> dict:
 
             srv = Srv()
             srv.url = url
-            elapsed, out, _ = scan(srv, users, [], workdir)  # type: ignore[arg-type]
+            elapsed, out, _, stderr = scan(srv, users, [], workdir)  # type: ignore[arg-type]
         finally:
             emu.terminate()
             emu.wait()
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = int(stderr.rsplit("PEAK_RSS_KB", 1)[1].split()[0]) / 1024
     return {"users": n_users, "files": files, "wall_s": elapsed, "peak_rss_mb": peak_mb,
             "wrong_rows": check_exact(out, truth, users)}
 
@@ -122,6 +130,7 @@ def main() -> int:
     ap.add_argument("--skip-sequential", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-users", type=int, default=10_000)
+    ap.add_argument("--memory-huge-files", type=int, default=500_000, help="one huge user, to reach about a million files")
     a = ap.parse_args()
     faults = Faults(latency_ms=a.latency_ms, rate={"dbfs": RATE, "workspace": RATE, "scim": 5.0},
                     concurrency_cap=a.concurrency_cap)
@@ -143,7 +152,7 @@ def main() -> int:
         if not a.skip_sequential:
             print(f"speed-up of the default mode over --no-parallel: {rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x")
         if not a.skip_memory:
-            m = memory_run(a.memory_users, Path(tmp))
+            m = memory_run(a.memory_users, a.memory_huge_files, Path(tmp))
             print(f"memory: {m['users']} users, {m['files']} files, {m['wall_s']:.1f} s without limits, "
                   f"peak RSS {m['peak_rss_mb']:.0f} MB, exact: {'yes' if m['wrong_rows'] == 0 else 'NO'}")
     return 0

@@ -16,8 +16,10 @@ Read one with: python -m dbx_inventory.checkpoint PATH [-o partial.csv]
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
+import logging
 import os
 from dataclasses import dataclass
 from typing import IO, Any
@@ -25,6 +27,8 @@ from typing import IO, Any
 from . import __version__
 from .errors import InputError
 from .summary import FsResult, Tally, UserResult
+
+log = logging.getLogger("dbx_inventory")
 
 FORMAT = "dbx-inventory-checkpoint"
 VERSION = 1
@@ -123,7 +127,12 @@ class Checkpoint:
             raise InputError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # Some mounts (network and FUSE file systems, e.g. /Volumes) have no locks at all.
+                log.warning("cannot lock %s on this file system (%s): make sure no other run uses it", lock_path, exc.strerror)
+                self._lock_fh = fh
+                return
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()

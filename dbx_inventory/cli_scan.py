@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     spark.add_argument("--spark-master", metavar="MASTER", help="classic pyspark, e.g. local[4] or spark://host:7077")
     spark.add_argument("--chunk-size", type=int, default=100, metavar="N", help="users per Spark job (default 100); a lost session costs at most one chunk")
     spark.add_argument("--fallback-local", action="store_true", help="if Spark cannot run, scan from this machine instead of stopping")
-    spark.add_argument("--output-table", metavar="NAME", help="also save the inventory as a table through the Spark session (Delta on Databricks)")
+    spark.add_argument("--spark-active", action="store_true", help="use the Spark session of the Databricks cluster this runs on (the default on a cluster)")
+    spark.add_argument("--output-table", metavar="NAME", help="also save the inventory as a table through the Spark session (Delta on Databricks), replaced on each run")
+    spark.add_argument("--history-table", metavar="NAME", help="also append this run's rows, with a scan_time column, to a table (growth over time)")
     ck = p.add_argument_group("checkpoints")
     ck.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="PATH",
                     help=f"record every completed user here as it finishes (default {DEFAULT_CHECKPOINT}); deleted when the run completes")
@@ -108,23 +110,29 @@ def validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error("--retry-deadline must be positive")
     if args.chunk_size < 1:
         parser.error("--chunk-size must be at least 1")
-    if sum(bool(x) for x in (args.spark_remote, args.spark_master, args.serverless or args.cluster_id)) > 1:
-        parser.error("choose one of --cluster-id/--serverless, --spark-remote, --spark-master")
+    if sum(bool(x) for x in (args.spark_remote, args.spark_master, args.serverless or args.cluster_id, args.spark_active)) > 1:
+        parser.error("choose one of --cluster-id/--serverless, --spark-remote, --spark-master, --spark-active")
     if args.top < 0:
         parser.error("--top must be 0 or more")
     if spark_target(args) and (args.files_output or args.top):
         parser.error("--files-output and --top need the local modes: in Spark mode the files are seen on the executors")
-    if args.output_table and not spark_target(args):
-        parser.error("--output-table needs Spark mode (--cluster-id, --serverless, --spark-remote or --spark-master)")
+    if (args.output_table or args.history_table) and not spark_target(args):
+        parser.error("--output-table and --history-table need Spark mode (--cluster-id, --serverless, --spark-remote, --spark-master or --spark-active)")
 
 
 def spark_target(args: argparse.Namespace) -> SparkTarget | None:
     if args.no_parallel:
         return None  # --no-parallel forces the one-request-at-a-time local scan
-    if args.spark_remote or args.spark_master or args.cluster_id or args.serverless:
+    if args.spark_remote or args.spark_master or args.cluster_id or args.serverless or args.spark_active:
         return SparkTarget(args.spark_remote, args.spark_master, None if args.serverless else args.cluster_id,
-                           args.serverless)
+                           args.serverless, args.spark_active, bool(args.output_table or args.history_table))
+    if on_databricks_cluster() and not (args.files_output or args.top):
+        return SparkTarget(active=True)  # on a cluster, its own session is the natural executor
     return None
+
+
+def on_databricks_cluster() -> bool:
+    return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -258,9 +266,14 @@ def scan_users(client, args, systems, workers, users, done, session, observers=(
         if spark:
             log.debug("Spark executors: %s", ", ".join(f"{h} ({n} users)" for h, n in spark.workers_seen.items()))
             log.debug("package importable on the executors without shipping: %s", spark.importable_on_workers)
-    if spark and args.output_table and not interrupted:
-        spark.save_table(args.output_table, [inventory_row(results[u.casefold()]) for u in users])
-        log.info("Saved the inventory as table %s", args.output_table)
+    if spark and (args.output_table or args.history_table) and not interrupted:
+        rows = [inventory_row(results[u.casefold()]) for u in users]
+        if args.output_table:
+            spark.save_table(args.output_table, rows)
+            log.info("Saved the inventory as table %s", args.output_table)
+        if args.history_table:
+            spark.append_history(args.history_table, rows, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            log.info("Appended this run to table %s", args.history_table)
     if spark:
         spark.stop()
     return results, interrupted
@@ -280,11 +293,15 @@ def start_spark(client, args, systems, workers) -> SparkScanner | None:
         log.info("Scanning on %s", target.describe())
         scanner.start()
     except InventoryError as exc:
-        if not args.fallback_local:
-            raise
-        log.warning("Spark mode cannot run (%s); --fallback-local: scanning from this machine", exc)
         scanner.stop()
-        return None
+        asked = any((args.spark_remote, args.spark_master, args.cluster_id, args.serverless, args.spark_active))
+        if args.fallback_local:
+            log.warning("Spark mode cannot run (%s); --fallback-local: scanning from this machine", exc)
+            return None
+        if not asked:  # the automatic choice on a cluster, not the admin's request: scan from the driver
+            log.info("no usable Spark session on this cluster (%s): scanning from the driver", exc)
+            return None
+        raise
     return scanner
 
 

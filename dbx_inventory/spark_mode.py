@@ -12,6 +12,7 @@ the checkpoint, so an abandoned operation costs at most one chunk.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -52,8 +53,12 @@ class SparkTarget:
     master: str | None = None  # classic pyspark master
     cluster_id: str | None = None  # Databricks Connect
     serverless: bool = False
+    active: bool = False  # the session of the Databricks cluster (or notebook) this runs on
+    catalog: bool = False  # tables are written: a Spark started here keeps a persistent local metastore
 
     def describe(self) -> str:
+        if self.active:
+            return "this cluster's Spark session"
         if self.remote:
             return f"Spark Connect {self.remote}"
         if self.master:
@@ -87,6 +92,9 @@ def open_session(target: SparkTarget, sdk_config: Any) -> Any:
     except ImportError:
         raise ConfigError(INSTALL_HELP) from None
     try:
+        if target.active:
+            # In a notebook the session exists; in a job's Python task the cluster's environment makes one.
+            return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
         builder = SparkSession.builder.appName("dbx-inventory")
         if target.remote and not target.remote.startswith("local"):
             return builder.remote(target.remote).getOrCreate()
@@ -96,6 +104,9 @@ def open_session(target: SparkTarget, sdk_config: Any) -> Any:
             return builder.remote(target.remote).getOrCreate()
         for key, value in LOCAL_CONF.items():
             builder = builder.config(key, value)
+        if target.catalog:
+            # Without a metastore, a table written by one run is unknown to the next (LOCATION_ALREADY_EXISTS).
+            builder = builder.enableHiveSupport()
         return builder.master(target.master or "local[*]").getOrCreate()
     except Exception as exc:
         raise ConfigError(f"cannot start Spark ({target.describe()}): {clean_error(exc)}") from None
@@ -259,27 +270,45 @@ class SparkScanner:
 
     def save_table(self, name: str, rows: list[dict[str, str]]) -> None:
         """--output-table: the inventory as a table (Delta on Databricks), replaced on each run."""
-        from .writers import COLUMNS
+        self._write(name, rows, "overwrite", None)
 
-        ints = {"file_count", "total_size", "dbfs_files", "dbfs_bytes", "workspace_files", "workspace_bytes",
-                "estimated_objects", "estimated_bytes", "folders"}
-        floats = {"total_size_gb", "scan_seconds"}
-        schema = ", ".join(f"`{c}` {'long' if c in ints else 'double' if c in floats else 'string'}" for c in COLUMNS)
+    def append_history(self, name: str, rows: list[dict[str, str]], scan_time: str) -> None:
+        """--history-table: every run appends its rows with the scan time, so growth can be queried."""
+        self._write(name, rows, "append", scan_time)
 
-        def typed(c: str, v: str) -> Any:
-            if v == "":
-                return None
-            return int(v) if c in ints else float(v) if c in floats else v
-
-        data = [tuple(typed(c, r[c]) for c in COLUMNS) for r in rows]
+    def _write(self, name: str, rows: list[dict[str, str]], mode: str, scan_time: str | None) -> None:
         try:
-            self.spark.createDataFrame(data, schema).write.mode("overwrite").saveAsTable(name)
+            inventory_dataframe(self.spark, rows, scan_time).write.mode(mode).saveAsTable(name)
         except Exception as exc:
             raise InventoryError(f"could not save table {name}: {clean_error(exc, self.secret)}") from None
 
     def stop(self) -> None:
-        if self.spark is not None and not (self.target.cluster_id or self.target.serverless):
+        if self.spark is not None and not (self.target.cluster_id or self.target.serverless or self.target.active):
             try:
                 self.spark.stop()
             except Exception:
                 pass
+
+
+INT_COLUMNS = {"file_count", "total_size", "dbfs_files", "dbfs_bytes", "workspace_files", "workspace_bytes",
+               "estimated_objects", "estimated_bytes", "folders", "notebooks_too_big"}
+FLOAT_COLUMNS = {"total_size_gb", "scan_seconds"}
+
+
+def inventory_dataframe(spark: Any, rows: list[dict[str, str]], scan_time: str | None = None) -> Any:
+    """The inventory's CSV rows as a typed DataFrame: longs for counts and bytes, nulls where the CSV is blank."""
+    from .writers import COLUMNS
+
+    columns = (["scan_time"] if scan_time else []) + COLUMNS
+
+    def kind(c: str) -> str:
+        return "timestamp" if c == "scan_time" else "long" if c in INT_COLUMNS else "double" if c in FLOAT_COLUMNS else "string"
+
+    def typed(c: str, v: str) -> Any:
+        if v == "":
+            return None
+        return int(v) if c in INT_COLUMNS else float(v) if c in FLOAT_COLUMNS else v
+
+    when = [dt.datetime.strptime(scan_time, "%Y-%m-%dT%H:%M:%SZ")] if scan_time else []
+    data = [tuple(when + [typed(c, r.get(c, "")) for c in COLUMNS]) for r in rows]
+    return spark.createDataFrame(data, ", ".join(f"`{c}` {kind(c)}" for c in columns))

@@ -108,7 +108,8 @@ def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server
 
 def write_checkpoint(tmp_path, host, options=None, results=(), tail=b""):
     header = {"format": FORMAT, "version": VERSION, "tool_version": "x", "host": host,
-              "options": options or {"file_systems": ["dbfs", "workspace"], "size_estimate": 10000}}
+              "options": options or {"file_systems": ["dbfs", "workspace"], "size_estimate": 10000,
+                                     "exact_notebook_sizes": False}}
     body = json.dumps(header).encode() + b"\n"
     for r in results:
         body += json.dumps(result_to_record(r)).encode() + b"\n"
