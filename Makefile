@@ -16,6 +16,8 @@ demo: $(VENV)/.installed
 	$(PY) -m tests.emulator.demo
 
 test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q tests
 
 bench: $(VENV)/.installed

@@ -52,7 +52,8 @@ def check_exact(csv_path: Path, truth: dict, users: list[str]) -> int:
 
 # Runs the scanner in this interpreter and reports its own peak RSS (the emulator is another process).
 MEASURE = (
-    "import resource, runpy, sys; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+    "import os, resource, runpy, sys; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+    "sys.path.insert(0, os.path.dirname(os.path.abspath(script)))\n"
     "try:\n    runpy.run_path(script, run_name='__main__')\n"
     "finally:\n    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
 )
@@ -127,8 +128,8 @@ def main() -> int:
     ap.add_argument("--huge-user-files", type=int, default=3000)
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--concurrency-cap", type=int, default=20)
-    ap.add_argument("--skip-sequential", action="store_true")
-    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--modes", default="sequential,default,4x,spark,memory",
+                    help="which runs, comma-separated: sequential, default, 4x, spark, memory")
     ap.add_argument("--memory-users", type=int, default=10_000)
     ap.add_argument("--memory-huge-files", type=int, default=500_000, help="one huge user, to reach about a million files")
     a = ap.parse_args()
@@ -138,9 +139,15 @@ def main() -> int:
           f"concurrency cap {a.concurrency_cap}, one huge user of {a.huge_user_files} files")
     header = f"{'mode':<28}{'users':>6}{'wall s':>9}{'requests':>10}{'min req':>9}{'429s':>7}{'bound s':>9}{'ratio':>7}{'exact':>7}"
     print(header)
-    modes = [("default (concurrent)", a.users, []), (f"default, 4x users", a.users * 4, [])]
-    if not a.skip_sequential:
-        modes.insert(0, ("--no-parallel", a.users, ["--no-parallel"]))
+    wanted = set(a.modes.split(","))
+    catalogue = [
+        ("sequential", "--no-parallel", a.users, ["--no-parallel"]),
+        ("default", "default (concurrent)", a.users, []),
+        ("4x", "default, 4x users", a.users * 4, []),
+        # Spark pays off on a cluster next to the workspace; here it shows its fixed cost.
+        ("spark", "Spark local[2] (classic)", a.users, ["--spark-master", "local[2]"]),
+    ]
+    modes = [(label, n, args) for key, label, n, args in catalogue if key in wanted]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, args in modes:
@@ -149,9 +156,11 @@ def main() -> int:
             exact = "yes" if r["wrong_rows"] == 0 and r["listed_twice"] == 0 else f"NO({r['wrong_rows']})"
             print(f"{r['mode']:<28}{r['users']:>6}{r['wall_s']:>9.1f}{r['requests']:>10}{r['min_requests']:>9}"
                   f"{r['throttled']:>7}{r['bound_s']:>9.1f}{r['ratio']:>7.2f}{exact:>7}", flush=True)
-        if not a.skip_sequential:
-            print(f"speed-up of the default mode over --no-parallel: {rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x")
-        if not a.skip_memory:
+        by_mode = {r["mode"]: r for r in rows}
+        if "--no-parallel" in by_mode and "default (concurrent)" in by_mode:
+            speedup = by_mode["--no-parallel"]["wall_s"] / by_mode["default (concurrent)"]["wall_s"]
+            print(f"speed-up of the default mode over --no-parallel: {speedup:.1f}x")
+        if "memory" in wanted:
             m = memory_run(a.memory_users, a.memory_huge_files, Path(tmp))
             print(f"memory: {m['users']} users, {m['files']} files, {m['wall_s']:.1f} s without limits, "
                   f"peak RSS {m['peak_rss_mb']:.0f} MB, exact: {'yes' if m['wrong_rows'] == 0 else 'NO'}")

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import traceback
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .clock import Clock, RealClock
 from .config import AuthOptions, list_profiles, redact, resolve_config

@@ -9,24 +9,24 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from .cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
-from .checkpoint import RunIdentity
 from . import __version__
 from .auth_static import MaskedToken
+from .checkpoint import RunIdentity
+from .cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, add_auth_arguments, connect, print_profiles
 from .errors import InputError, InventoryError
-from .resume import RunCheckpoint
-from .logs import setup_logging
 from .files_output import FilesOutput
+from .logs import setup_logging
 from .progress import Progress
 from .report import human_bytes, plain_tables, print_summary, run_summary, summary_tables, user_report
-from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
-from .users_input import collect_users
+from .resume import RunCheckpoint
 from .spark_mode import SparkScanner, SparkTarget, TaskOptions
-from .walker import WalkOptions, Walker
+from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
 from .top_files import BigFile, TopFiles
+from .users_input import collect_users
+from .walker import Walker, WalkOptions
 from .writers import check_writable, inventory_row, write_inventory
 
 log = logging.getLogger("dbx_inventory")
@@ -197,7 +197,7 @@ def execute(args: argparse.Namespace) -> ScanOutcome:
             return ScanOutcome([], EXIT_INTERRUPTED)
         ordered = [results[u.casefold()] for u in users]  # input order (defect 11)
         if output:
-            header = {"tool_version": __version__, "host": client.host, "options": options,
+            header: dict[str, object] = {"tool_version": __version__, "host": client.host, "options": options,
                       "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
             write_inventory(output, ordered, args.format, header)
         if session:
@@ -319,3 +319,10 @@ def _log_user(result: UserResult, done: int, total: int) -> None:
             done, total, result.username, result.status, result.file_count,
             human_bytes(result.total_size), result.file_source, result.seconds,
         )
+
+
+def entry() -> None:
+    """Console script (pyproject.toml [project.scripts]): the same as running the script from a checkout."""
+    from .cli_common import run
+
+    sys.exit(run(main))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Sequence
+import sys
+from collections.abc import Sequence
 
 from .cli_common import EXIT_OK, add_auth_arguments, connect, print_profiles
 from .errors import ApiError, AuthError, InventoryError, UnreachableError
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def collect(client, args: argparse.Namespace) -> list[Principal]:
     out: list[Principal] = []
     try:
-        for i, p in enumerate(iter_principals(client, args.filter, args.service_principals)):
+        for p in iter_principals(client, args.filter, args.service_principals):
             if args.active_only and not p.active or args.inactive_only and p.active:
                 continue
             out.append(p)
@@ -95,3 +96,10 @@ def render(principals: list[Principal], details: bool) -> str:
                 for p in principals]
         return render_csv(rows, ["userName", "displayName", "active", "id"])
     return "".join(f"{p.name}\n" for p in principals)
+
+
+def entry() -> None:
+    """Console script (pyproject.toml [project.scripts]): the same as running the script from a checkout."""
+    from .cli_common import run
+
+    sys.exit(run(main))

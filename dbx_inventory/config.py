@@ -14,6 +14,7 @@ import os
 import pathlib
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 from databricks.sdk.config import Config
 
@@ -114,7 +115,7 @@ def resolve_config(opts: AuthOptions) -> Config:
     profile = opts.profile or os.environ.get("DATABRICKS_CONFIG_PROFILE") or None
     if profile:
         _check_profile_exists(profile)
-    kwargs: dict[str, object] = {
+    kwargs: dict[str, Any] = {
         "retry_timeout_seconds": max(1, int(opts.probe_seconds)),
         "http_timeout_seconds": max(1, int(opts.probe_seconds)),
     }

@@ -10,7 +10,8 @@ import csv
 import json
 import os
 import threading
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 from .errors import InputError
 from .listers import Entry
@@ -48,7 +49,7 @@ class FilesOutput:
             return "csv"
         raise InputError(f"--files-output must end in .csv, .jsonl or .parquet, not {ext or 'nothing'}: {path}")
 
-    def open(self) -> "FilesOutput":
+    def open(self) -> FilesOutput:
         tmp = self.path + ".part"
         try:
             if self.kind == "parquet":
@@ -69,7 +70,7 @@ class FilesOutput:
         return self
 
     def observe(self, username: str, fs: str, entries: Sequence[Entry]) -> None:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"user": username, "file_system": fs, "path": e.path, "object_type": e.kind,
              "size": self.size_estimate if e.size is None else e.size, "size_estimated": e.size is None,
              "modified": iso_ms(e.mtime_ms)}

@@ -10,7 +10,8 @@ as Spark tasks on the cluster's session. See NOTEBOOK_USAGE.md.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .cli_scan import NO_OUTPUT, execute, parse_args
 from .errors import InputError

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import email.utils
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # Status codes worth another try: throttling and transient server errors.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})

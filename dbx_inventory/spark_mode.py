@@ -19,8 +19,9 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .auth_static import MaskedToken, StaticAuth
 from .checkpoint import record_to_result, result_to_record
@@ -31,7 +32,7 @@ from .pacer import Pacer
 from .rest import FAMILIES, RestClient
 from .retry import RetryPolicy
 from .summary import UserResult
-from .walker import WalkOptions, Walker
+from .walker import Walker, WalkOptions
 
 log = logging.getLogger("dbx_inventory")
 
@@ -144,8 +145,9 @@ def parallelism(spark: Any, target: SparkTarget) -> int:
 def ship_package() -> None:
     """Pickle this package by value into every task: the cluster does not have it installed, and functions
     are otherwise pickled by reference to their module (ModuleNotFoundError on the executors)."""
-    import dbx_inventory
     from pyspark import cloudpickle  # the copy bundled with pyspark, which Spark uses
+
+    import dbx_inventory
 
     cloudpickle.register_pickle_by_value(dbx_inventory)
 

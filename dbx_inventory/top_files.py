@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import threading
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from .listers import Entry
 

@@ -8,8 +8,9 @@ with exit code 0 on any error (defect 12); here an error after retries propagate
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .rest import RestClient
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import InputError
 

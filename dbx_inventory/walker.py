@@ -21,8 +21,8 @@ import logging
 import queue
 import socket
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
 
 from .clock import Clock, RealClock
 from .errors import ApiError, AuthError, InventoryError
@@ -118,9 +118,11 @@ class Walker:
     def _lane_starved(self) -> bool:
         # The export lane is fed by Workspace listings, not by admitting users directly: when it has a
         # backlog, more users would only queue more exports; when it is short, listings will refill it.
-        export_q = self._export_lane[0] if self._export_lane else None
-        if self._export_lane and export_q.qsize() >= 8 * self._export_lane[1]:
-            return False
+        export_q = None
+        if self._export_lane is not None:
+            export_q, export_workers = self._export_lane
+            if export_q.qsize() >= 8 * export_workers:
+                return False
         return any(q.qsize() < 2 * workers for q, workers in self._lanes if q is not export_q)
 
     def stop(self) -> None:
@@ -212,7 +214,10 @@ class Walker:
                 except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
                     failure = f"{part.fs}: {type(exc).__name__} on {path}: {exc}"
             if entries and self.observer:
-                self.observer(user.username, part.fs, entries)
+                # Notebooks to be exported are shown once measured, with their real size (_measure).
+                shown = [e for e in entries if not self._exports_notebook(part, e)]
+                if shown:
+                    self.observer(user.username, part.fs, shown)
             self._fold(user, part, path, entries, failure, missing)
 
     def _fold(
@@ -266,6 +271,8 @@ class Walker:
                 return False
             except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
                 failure = f"{part.fs}: {type(exc).__name__} exporting {notebook.path}: {exc}"
+        if failure is None and part.error is None and self.observer:
+            self.observer(user.username, part.fs, [notebook if too_big else notebook._replace(size=size)])
         with user.lock:
             if failure and part.error is None:
                 part.error = failure

@@ -14,7 +14,8 @@ import io
 import os
 import sys
 import tempfile
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from .errors import InputError
 from .summary import UserResult

@@ -65,7 +65,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path, server, workspace, truth
     full = full_scan_requests(tmp_path, server, users_file)
     rng = random.Random(2026)
     users = scannable_users(workspace)
-    for attempt in range(3):
+    for _ in range(3):
         server.set_faults(SLOW)
         proc = start_scan(tmp_path, server, users_file)
         wait_for_records(tmp_path / CKPT, rng.randint(2, 20))

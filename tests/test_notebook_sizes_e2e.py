@@ -8,7 +8,7 @@ import pytest
 from dbx_inventory.checkpoint import record_to_result, result_to_record
 from dbx_inventory.errors import ApiError
 from dbx_inventory.listers import Entry
-from dbx_inventory.walker import WalkOptions, Walker
+from dbx_inventory.walker import Walker, WalkOptions
 from tests.conftest import NO_LIMITS, SCAN, emulator_env, read_csv, run, scannable_users
 from tests.emulator import Faults
 

@@ -51,10 +51,11 @@ def test_machine_formats_round_trip_to_the_csv_numbers(tmp_path, server, workspa
     assert as_text == csv_rows
 
 
-@pytest.mark.parametrize("ext", ["csv", "jsonl", "parquet"])
-def test_files_output_lists_exactly_the_files_and_sums_to_the_inventory(tmp_path, server, workspace, truth, users_file, ext):
+@pytest.mark.parametrize("ext,extra", [("csv", []), ("jsonl", ["--exact-notebook-sizes"]), ("parquet", [])])
+def test_files_output_lists_exactly_the_files_and_sums_to_the_inventory(tmp_path, server, workspace, truth, users_file,
+                                                                        ext, extra):
     out = tmp_path / f"files.{ext}"
-    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", "inv.csv", "--files-output", str(out))
+    r = scan(tmp_path, server, "--users-file", str(users_file), "-o", "inv.csv", "--files-output", str(out), *extra)
     assert r.returncode == 3, r.stderr
     if ext == "csv":
         records = list(csv.DictReader(open(out, encoding="utf-8")))

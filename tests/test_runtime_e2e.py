@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ROOT, SCAN, TOKEN, USERS, assert_matches_truth, clean_env, read_csv, run, scannable_users
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import (SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users)
+from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
 from tests.emulator import Faults
 
 ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,

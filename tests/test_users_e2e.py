@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TOKEN, USERS, emulator_env, read_csv, run
+from tests.conftest import USERS, emulator_env, read_csv, run
 from tests.emulator import Faults
 
 

@@ -86,7 +86,7 @@ def parse_filter(text: str, allowed: set[str]):
         while peek_word() == "or":
             take()
             right = term()
-            left = (lambda l, r: lambda u: l(u) or r(u))(left, right)
+            left = (lambda a, b: lambda u: a(u) or b(u))(left, right)
         return left
 
     def term():
@@ -94,7 +94,7 @@ def parse_filter(text: str, allowed: set[str]):
         while peek_word() == "and":
             take()
             right = factor()
-            left = (lambda l, r: lambda u: l(u) and r(u))(left, right)
+            left = (lambda a, b: lambda u: a(u) and b(u))(left, right)
         return left
 
     def factor():
@@ -164,7 +164,9 @@ def list_page(resources: list[dict], schema: str, allowed: set[str], q: dict, pa
     if q.get("filter"):
         pred = parse_filter(q["filter"], allowed)
         resources = [r for r in resources if pred(r)]
-    split = lambda s: [a.strip() for a in s.split(",") if a.strip()] if s else None
+    def split(s):
+        return [a.strip() for a in s.split(",") if a.strip()] if s else None
+
     page = resources[start - 1:start - 1 + count]
     body = {"schemas": [LIST_SCHEMA], "totalResults": len(resources), "startIndex": start,
             "itemsPerPage": len(page)}

@@ -87,7 +87,7 @@ class EmulatorServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         handler = type("Handler", (_Handler,), {"emu": self})
         httpd = ThreadingHTTPServer((self.host, self.port), handler, bind_and_activate=False)
         httpd.daemon_threads = True
@@ -154,7 +154,7 @@ class EmulatorServer:
                 self._stats["throttled"] += 1
 
     # --- request pipeline ----------------------------------------------------------------
-    def handle(self, h: "_Handler") -> None:
+    def handle(self, h: _Handler) -> None:
         parts = urlsplit(h.path)
         route = parts.path
         if route == "/.well-known/databricks-config":  # SDK config probe: a 404 is fine
@@ -213,7 +213,7 @@ class EmulatorServer:
             self._consecutive.pop(key, None)
             return None
 
-    def _send_fault(self, h: "_Handler", kind: str) -> None:
+    def _send_fault(self, h: _Handler, kind: str) -> None:
         if kind == "drop":  # close the socket without any response
             self._record_status("drop")
             h.close_connection = True
@@ -233,7 +233,7 @@ class EmulatorServer:
         return self._send(h, status, {"error_code": ERROR_CODES[status],
                                       "message": f"Injected fault {status}"})
 
-    def _send(self, h: "_Handler", status: int, body, headers=None, ctype=None) -> None:
+    def _send(self, h: _Handler, status: int, body, headers=None, ctype=None) -> None:
         if isinstance(body, (dict, list)):
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             ctype = ctype or "application/json"

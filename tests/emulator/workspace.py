@@ -337,9 +337,9 @@ class Workspace:
 
         if users >= 20:
             for k in range(2):
-                app_id = "%08x-%04x-%04x-%04x-%012x" % (
-                    rng.getrandbits(32), rng.getrandbits(16), 0x4000 | rng.getrandbits(12),
-                    0x8000 | rng.getrandbits(14), rng.getrandbits(48))
+                a, b, c, d, e = (rng.getrandbits(32), rng.getrandbits(16), 0x4000 | rng.getrandbits(12),
+                                 0x8000 | rng.getrandbits(14), rng.getrandbits(48))
+                app_id = f"{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}"
                 sp = {"id": new_id(), "applicationId": app_id,
                       "displayName": f"sp-{'jobs' if k == 0 else 'ci'}", "active": True}
                 self.service_principals.append(sp)
