@@ -36,6 +36,12 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
 def _child_path(parent: str, raw: Any) -> str:
     path = str(raw or "")
     if path.startswith("dbfs:"):
@@ -51,7 +57,7 @@ def parse_dbfs_list(body: dict[str, Any], parent: str) -> list[Entry]:
     for item in body.get("files") or []:  # `files` is absent for an empty directory
         if not isinstance(item, dict) or not item.get("path"):
             continue
-        is_dir = bool(item.get("is_dir"))
+        is_dir = _truthy(item.get("is_dir"))
         size = None if is_dir else _int_or_none(item.get("file_size"))
         entries.append(
             Entry(_child_path(parent, item["path"]), is_dir, size, _int_or_none(item.get("modification_time")),

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import random
 import time
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,7 +94,7 @@ class RestClient:
             status: int | None = None
             code = message = ""
             try:
-                resp = self._session.get(self.host + api_path, params=params, headers=headers, timeout=self.timeout)
+                resp = self._session.get(self._url(api_path, params), headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 pacer.release()
                 verdict = classify_exception(exc)
@@ -119,6 +120,13 @@ class RestClient:
             )
             self.clock.sleep(wait)
 
+    def _url(self, api_path: str, params: Mapping[str, Any] | None) -> str:
+        # Percent-encode everything (a space as %20, never '+'), so that names with spaces, '+', '#', '&'
+        # or '?' reach the server intact whichever way it decodes a query string.
+        if not params:
+            return self.host + api_path
+        return f"{self.host}{api_path}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe='')}"
+
     def _auth_headers(self) -> dict[str, str]:
         # authenticate() refreshes OAuth tokens as needed; a failure here is a credentials problem.
         try:
@@ -142,13 +150,13 @@ class RestClient:
         try:
             self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy)
         except ApiError as exc:
-            if exc.not_found:
-                return
             if exc.status in (401, 403):
                 detail = f": {exc.message}" if exc.message else ""
                 raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from None
             if exc.status is None:
                 raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from None
+            if 400 <= exc.status < 500 and exc.status != 429:
+                return  # the server read our credentials and answered about the path: good enough
             raise UnreachableError(f"{self.host} is not answering normally: {exc.describe()}") from None
 
     def throttled(self) -> int:

@@ -42,6 +42,12 @@ def iter_pages(client: RestClient, endpoint: str, params: dict[str, Any]) -> Ite
         start += len(resources)
 
 
+def _primary_email(res: dict[str, Any]) -> str:
+    emails = [e for e in res.get("emails") or [] if isinstance(e, dict) and e.get("value")]
+    primary = [e for e in emails if e.get("primary")]
+    return str((primary or emails)[0]["value"]) if emails else ""
+
+
 def _active(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() != "false"
@@ -60,11 +66,14 @@ def iter_principals(
         if scim_filter:
             params["filter"] = scim_filter
         for page in iter_pages(client, endpoint, params):
+            before = len(seen)
             for res in page:
                 key = f"{kind}:{res.get('id') or res.get(name_field)}"
-                name = str(res.get(name_field) or "").strip()
+                name = str(res.get(name_field) or _primary_email(res) or "").strip()
                 if not name or key in seen:  # offset paging shifts while users are added
                     continue
                 seen.add(key)
                 display = str(res.get("displayName") or "")
                 yield Principal(str(res.get("id") or ""), name, display, _active(res.get("active")), kind)
+            if len(seen) == before:
+                break  # a server that ignores startIndex would otherwise send the same page forever
