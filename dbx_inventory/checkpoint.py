@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print a checkpoint as an inventory CSV: the results of a crashed run are usable as they are."""
     import argparse
 
-    from .writers import write_inventory_csv
+    from .writers import write_inventory
 
     ap = argparse.ArgumentParser(prog="python -m dbx_inventory.checkpoint", description=main.__doc__)
     ap.add_argument("path")
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         loaded = load(a.path)
-        write_inventory_csv(a.output, list(loaded.results.values()))
+        write_inventory(a.output, list(loaded.results.values()), "csv", {})
     except InputError as exc:
         print(f"error: {exc}", file=__import__("sys").stderr)
         return 1

@@ -26,8 +26,9 @@ from .spark_mode import SparkScanner, SparkTarget, TaskOptions
 from .summary import DEFAULT_SIZE_ESTIMATE, UserResult
 from .top_files import BigFile, TopFiles
 from .users_input import collect_users
+from .volumes import check_volume_directory, is_remote_volume, upload
 from .walker import Walker, WalkOptions
-from .writers import check_writable, inventory_row, write_inventory
+from .writers import check_writable, inventory_row, render_inventory, write_inventory
 
 log = logging.getLogger("dbx_inventory")
 
@@ -166,8 +167,11 @@ def execute(args: argparse.Namespace) -> ScanOutcome:
     output = args.output if (args.output or single) else DEFAULT_OUTPUT
     if output == NO_OUTPUT:
         output = None
-    if output:
+    remote_output = is_remote_volume(output)
+    if output and not remote_output:
         check_writable(output)
+    if is_remote_volume(args.files_output):
+        raise InputError("--files-output to a Volume works on a cluster (where Volumes are mounted): write it locally here")
     files_out = FilesOutput(args.files_output, args.size_estimate) if args.files_output else None
     if files_out:
         check_writable(args.files_output)
@@ -184,6 +188,8 @@ def execute(args: argparse.Namespace) -> ScanOutcome:
     try:
         done = session.open(users) if session else {}
         client.check_access()
+        if remote_output:
+            check_volume_directory(client, output)
         if files_out:
             files_out.open()
         results, interrupted = scan_users(client, args, systems, workers, users, done, session, observers)
@@ -199,7 +205,10 @@ def execute(args: argparse.Namespace) -> ScanOutcome:
         if output:
             header: dict[str, object] = {"tool_version": __version__, "host": client.host, "options": options,
                       "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-            write_inventory(output, ordered, args.format, header)
+            if remote_output:
+                upload(client, output, render_inventory(ordered, args.format, header).encode("utf-8"))
+            else:
+                write_inventory(output, ordered, args.format, header)
         if session:
             session.finish()
             session = None

@@ -24,7 +24,7 @@ from .retry import RetryPolicy, Verdict, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
-FAMILIES = ("scim", "dbfs", "workspace", "export")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "files")
 
 
 def error_fields(resp: requests.Response) -> tuple[str, str]:
@@ -82,6 +82,13 @@ class RestClient:
         self, family: str, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None
     ) -> dict[str, Any]:
         """GET one endpoint; returns the JSON body or raises ApiError once retries are exhausted."""
+        return self._json(self.request("GET", family, api_path, params, policy), api_path)
+
+    def request(
+        self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None = None,
+        policy: RetryPolicy | None = None, data: bytes | None = None,
+    ) -> requests.Response:
+        """One call with the retry policy and the family's pacer; a 2xx response, or ApiError."""
         policy = policy or self.policy
         pacer = self.pacers[family]
         target = str((params or {}).get("path", api_path))
@@ -94,16 +101,17 @@ class RestClient:
             status: int | None = None
             code = message = ""
             try:
-                resp = self._session.get(self._url(api_path, params), headers=headers, timeout=self.timeout)
+                resp = self._session.request(method, self._url(api_path, params), headers=headers, data=data,
+                                             timeout=self.timeout)
             except requests.RequestException as exc:
                 pacer.release()
                 verdict = classify_exception(exc)
                 message = verdict.reason
             else:
                 status = resp.status_code
-                if status == 200:
+                if 200 <= status < 300:
                     pacer.release()
-                    return self._json(resp, api_path)
+                    return resp
                 code, message = error_fields(resp)
                 verdict = classify_response(status, code, resp.headers, time.time())
                 pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)

@@ -102,17 +102,6 @@ def check_writable(path: str) -> None:
         raise InputError(f"output is not writable: {path}")
 
 
-def write_inventory_csv(path: str, results: Iterable[UserResult]) -> None:
-    try:
-        with atomic_text(path) as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            for result in results:
-                writer.writerow(inventory_row(result))
-    except OSError as exc:
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
-
-
 def render_csv(rows: Iterable[dict[str, str]], columns: list[str]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
@@ -148,22 +137,18 @@ def machine_record(result: UserResult) -> dict[str, object]:
     return record
 
 
-def write_inventory(path: str, results: list[UserResult], fmt: str, header: dict[str, object]) -> None:
+def render_inventory(results: list[UserResult], fmt: str, header: dict[str, object]) -> str:
     """csv: the original's columns first; json: a header and the users; jsonl: one user per line."""
     import json
 
     if fmt == "csv":
-        write_inventory_csv(path, results)
-        return
-    try:
-        with atomic_text(path) as fh:
-            if fmt == "json":
-                doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
-                       "users": [machine_record(r) for r in results]}
-                json.dump(doc, fh, ensure_ascii=False, indent=1)
-                fh.write("\n")
-            else:
-                for r in results:
-                    fh.write(json.dumps(machine_record(r), ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+        return render_csv((inventory_row(r) for r in results), COLUMNS)
+    if fmt == "json":
+        doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
+               "users": [machine_record(r) for r in results]}
+        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    return "".join(json.dumps(machine_record(r), ensure_ascii=False) + "\n" for r in results)
+
+
+def write_inventory(path: str, results: list[UserResult], fmt: str, header: dict[str, object]) -> None:
+    write_text(path, render_inventory(results, fmt, header))

@@ -109,3 +109,23 @@ def test_bundle_parses_and_names_only_entry_points_that_exist():
                     assert flag in help_text, (script, flag)
     for name in ("output_table", "schedule"):
         assert name in bundle["variables"]
+
+
+def test_output_to_a_volume_through_the_files_api(tmp_path, server, workspace, truth):
+    env = clean_env(tmp_path, DATABRICKS_HOST=server.url, DATABRICKS_TOKEN=TOKEN)
+    chosen = [p.home for p in workspace.principals if p.case in ("both", "weird")]
+    target = "/Volumes/main/admin/inventory/reports/inventory.json"
+    server.volume_files.clear()
+    server.volume_files["/Volumes/main/admin/inventory/reports/.keep"] = b""
+    r = run(SCAN, *chosen, "-o", target, "--format", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    doc = json.loads(server.volume_files[target])
+    assert [u["username"] for u in doc["users"]] == chosen
+    for u in doc["users"]:
+        g = truth[u["username"]]
+        assert u["file_count"] == g["dbfs_files"] + g["ws_files"]
+    # A Volume directory that does not exist is refused before the scan.
+    r = run(SCAN, *chosen, "-o", "/Volumes/main/admin/nope/inv.csv", env=env)
+    assert r.returncode == 1 and "Volume" in r.stderr and "does not exist" in r.stderr

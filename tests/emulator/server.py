@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import scim, views
 from .workspace import Workspace
@@ -76,6 +76,9 @@ class EmulatorServer:
     def __init__(self, ws: Workspace, token: str = "dapi-test-token", faults: Faults | None = None,
                  port: int = 0, host: str = "127.0.0.1"):
         self.ws, self.token, self.host, self.port = ws, token, host, port
+        # Unity Catalog Volumes that exist, for the Files API; files written there are kept in memory.
+        self.volumes = {"/Volumes/main/admin/inventory"}
+        self.volume_files: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -192,7 +195,7 @@ class EmulatorServer:
             if f.latency_ms:
                 time.sleep(f.latency_ms / 1000)
             try:
-                status, body = self._answer(family, route, parts.query, h.command)
+                status, body = self._answer(family, route, parts.query, h.command, getattr(h, "body", b""))
             except _Reply as r:
                 return self._send(h, r.status, r.body, headers=r.headers)
             return self._send(h, status, body)
@@ -251,11 +254,36 @@ class EmulatorServer:
             h.wfile.write(data)
 
     # --- routing -------------------------------------------------------------------------
-    def _answer(self, family: str, route: str, query: str, method: str):
+    def _files(self, route: str, method: str, q: dict, body: bytes):
+        """Files API for Unity Catalog Volumes: PUT/GET/HEAD a file, HEAD/GET a directory.
+        Volumes listed in `volumes` exist; files live in memory."""
+        kind, _, rest = route[len("/api/2.0/fs/"):].partition("/")
+        path = "/" + unquote(rest)
+        if not any(path == v or path.startswith(v + "/") for v in self.volumes):
+            raise _err(404, f"Volume for {path} does not exist", "NOT_FOUND")
+        if kind == "files":
+            if method == "PUT":
+                if path in self.volume_files and q.get("overwrite", "false").lower() != "true":
+                    raise _err(409, f"{path} already exists", "ALREADY_EXISTS")
+                self.volume_files[path] = body
+                return 204, b""
+            if path not in self.volume_files:
+                raise _err(404, f"{path} does not exist", "NOT_FOUND")
+            return 200, self.volume_files[path]
+        if kind == "directories" and method in ("GET", "HEAD"):
+            is_dir = path in self.volumes or any(f.startswith(path.rstrip("/") + "/") for f in self.volume_files)
+            if not is_dir:
+                raise _err(404, f"{path} does not exist", "NOT_FOUND")
+            return 200, {"contents": []}
+        raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
+
+    def _answer(self, family: str, route: str, query: str, method: str, body: bytes = b""):
         try:
             q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True, errors="strict").items()}
         except UnicodeDecodeError:
             raise _err(400, "Query string is not valid UTF-8") from None
+        if family == "files":
+            return self._files(route, method, q, body)
         if method != "GET":
             raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
         if family == "scim":
@@ -359,6 +387,8 @@ def _family(route: str) -> str:
         return "export"
     if route.startswith("/api/2.0/workspace/"):
         return "workspace"
+    if route.startswith("/api/2.0/fs/"):
+        return "files"
     return "other"
 
 
@@ -371,8 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)  # drain the body so the connection stays usable
+        self.body = self.rfile.read(n) if n else b""  # read it all, so the connection stays usable
         try:
             self.emu.handle(self)
         except (BrokenPipeError, ConnectionResetError):
