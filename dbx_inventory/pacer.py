@@ -27,7 +27,7 @@ from .clock import Clock
 WINDOW = 2.0  # seconds of outcomes used to judge throttling and measure the achieved rate
 MIN_SAMPLES = 20  # too few outcomes say nothing about a rate
 THRESHOLD = 0.10  # share of rate-limit 429s in the window that means "we are above the limit"
-GAIN = 0.002  # relative rate increase per success (about +6%/s at 30 requests/s)
+GAIN = 0.001  # relative rate increase per success (about +3%/s at 30 requests/s)
 MIN_RATE = 1.0  # never pace slower than this
 
 
