@@ -248,3 +248,24 @@ def test_progress_display_on_a_terminal(tmp_path, server, workspace):
     assert proc.returncode == 0
     text = seen.decode("utf-8", "replace")
     assert "users" in text and "req/s" in text and "\x1b[" in text
+
+
+@pytest.fixture(scope="module")
+def big_workspace():
+    from tests.emulator import EmulatorServer, build_workspace
+
+    ws = build_workspace(seed=300, users=300)
+    with EmulatorServer(ws, token=TOKEN, faults=Faults(rate=None)) as srv:
+        yield ws, ws.ground_truth(), srv
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-parallel"]], ids=["concurrent", "sequential"])
+def test_300_users_exact_in_both_modes(tmp_path, big_workspace, mode):
+    ws, truth, srv = big_workspace
+    users = scannable_users(ws)
+    assert len(users) == 300
+    users_file = tmp_path / "users.txt"
+    users_file.write_text("".join(u + "\n" for u in users), encoding="utf-8")
+    r = scan(tmp_path, srv, "--users-file", str(users_file), "-o", "inv.csv", *mode)
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)

@@ -139,3 +139,66 @@ def test_python_version_mismatch_stops_with_both_versions():
         scanner.check_python()
     here = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert here in str(info.value) and "3.12" in str(info.value)
+
+
+class LocalArrowSession:
+    """A Spark double that runs mapInArrow functions in this process, on real Arrow batches."""
+
+    def __init__(self, fail_first_with: str | None = None):
+        self.fail = fail_first_with
+        self.rows: list = []
+        self.fn = None
+
+    def createDataFrame(self, rows, schema):
+        self.rows = list(rows)
+        return self
+
+    def repartition(self, n):
+        return self
+
+    def mapInArrow(self, fn, schema):
+        self.fn = fn
+        return self
+
+    def collect(self):
+        if self.fail:
+            message, self.fail = self.fail, None
+            raise RuntimeError(f"[INVALID_HANDLE.{message}] The operation was abandoned. SQLSTATE: HY000")
+        import pyarrow as pa
+
+        batch = pa.RecordBatch.from_pydict({"idx": [i for i, _ in self.rows], "user": [u for _, u in self.rows]})
+        return [row for out in self.fn(iter([batch])) for row in out.to_pylist()]
+
+
+def test_abandoned_operation_costs_one_chunk_and_reconnects(server, workspace, truth, monkeypatch):
+    import dbx_inventory.spark_mode as spark_mode
+
+    fresh = []
+    monkeypatch.setattr(spark_mode, "open_session", lambda target, cfg: fresh.append(1) or LocalArrowSession())
+    opts = TaskOptions(server.url, ("dbfs", "workspace"), 10_000, 2, None, 10.0, MaskedToken(TOKEN))
+    scanner = SparkScanner(SparkTarget(master="local[1]"), None, opts, 4, TOKEN)
+    scanner.spark = LocalArrowSession(fail_first_with="OPERATION_ABANDONED")
+    users = [p.home for p in workspace.principals if p.case in ("both", "git", "kinds", "deep", "weird")]
+    results = list(scanner.scan(users))
+    assert len(fresh) == 1  # one reconnect
+    assert sorted(r.username for r in results) == sorted(users)  # every user once
+    for r in results:
+        g = truth[r.username]
+        assert r.file_count == g["dbfs_files"] + g["ws_files"]
+
+
+def test_other_spark_failures_are_one_clean_sentence(server):
+    from dbx_inventory.errors import InventoryError
+
+    class Broken(LocalArrowSession):
+        def collect(self):
+            raise RuntimeError("An exception was thrown from the Python worker.\n  at org.apache...\n"
+                               f"ValueError: boom {TOKEN}\n  at java.base/...")
+
+    opts = TaskOptions(server.url, ("dbfs",), 10_000, 1, None, 5.0, MaskedToken(TOKEN))
+    scanner = SparkScanner(SparkTarget(master="local[1]"), None, opts, 4, TOKEN)
+    scanner.spark = Broken()
+    with pytest.raises(InventoryError) as info:
+        list(scanner.scan(["a@x.com"]))
+    text = str(info.value)
+    assert "ValueError: boom" in text and TOKEN not in text and "\n" not in text
