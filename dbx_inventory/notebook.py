@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .cli_scan import NO_OUTPUT, execute, parse_args
+from .cli_scan import parse_args
 from .errors import InputError
 from .logs import setup_logging
+from .run import NO_OUTPUT, execute
 from .writers import inventory_row, machine_record
 
 
