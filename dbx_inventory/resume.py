@@ -18,6 +18,8 @@ class RunCheckpoint:
         self.identity = identity
         self.resume = resume
         self._ckpt = Checkpoint(path)
+        self._started = False  # this run opened (or created) the checkpoint: before that, it is not ours
+        self._holds_results = False  # anything worth keeping: earlier records, or one of this run
 
     def open(self, users: list[str]) -> dict[str, UserResult]:
         """Lock, validate, and return the users already done (casefolded name -> result).
@@ -37,6 +39,8 @@ class RunCheckpoint:
         elif self.resume:
             log.info("no checkpoint at %s: starting from the beginning", self.path)
         self._ckpt.start(self.identity, previous)
+        self._started = True
+        self._holds_results = bool(previous and previous.results)
         if previous is None:
             return {}
         wanted = {u.casefold() for u in users}
@@ -55,11 +59,13 @@ class RunCheckpoint:
 
     def record(self, result: UserResult) -> None:
         self._ckpt.record(result)
+        self._holds_results = True
 
     def finish(self) -> None:
         """The final output is written: remove the checkpoint so the next run starts fresh."""
         self._ckpt.close(finished=True)
 
     def abandon(self) -> None:
-        """Interrupted or failed: keep every completed user for --resume."""
-        self._ckpt.close(finished=False)
+        """Interrupted or failed: keep every completed user for --resume. A checkpoint with no user in it
+        (a wrong token, an unreachable host) is removed: it would only make the next run refuse to start."""
+        self._ckpt.close(finished=self._started and not self._holds_results)

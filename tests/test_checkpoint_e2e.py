@@ -190,3 +190,11 @@ def test_quiet_with_log_file_keeps_the_last_line(tmp_path, server, workspace):
     assert r.returncode == 0 and r.stderr == ""
     last = log.read_text().strip().splitlines()[-1]
     assert "1 with files, 1 empty, 0 failed" in last and "inv.csv" in last
+
+
+def test_a_run_that_fails_before_any_user_leaves_no_checkpoint(tmp_path, server, users_file):
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", env=emulator_env(tmp_path, server, token="dapi-bad"))
+    assert r.returncode == 1 and "authentication failed" in r.stderr
+    assert not (tmp_path / CKPT).exists()
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr  # the next run starts normally
