@@ -36,7 +36,7 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--token", help="personal access token (overrides the profile; prefer env DATABRICKS_TOKEN, which stays out of the process list)")
     group.add_argument("--list-profiles", action="store_true", help="print the profiles in ~/.databrickscfg and exit")
     group.add_argument("--retry-deadline", type=float, default=120.0, metavar="SECONDS",
-                       help="how long one request keeps retrying before it counts as failed (default 120; the first check of the host gives up within 45)")
+                       help="how long one request keeps retrying before it counts as failed (default 120; the first check of the host gives up within 30 s)")
     out = parser.add_argument_group("logging")
     out.add_argument("--debug", action="store_true", help="log every request retry with its reason and wait, on stderr")
     out.add_argument("--quiet", action="store_true", help="log errors only (on stderr)")
@@ -59,7 +59,7 @@ def connect(args: argparse.Namespace, workers: int, max_rps: float | None = None
     for s in _SECRETS:
         add_secret(s)
     clock = clock or RealClock()
-    probe = int(max(1, min(10, args.retry_deadline)))
+    probe = int(max(1, min(5, args.retry_deadline)))  # the SDK's own probe of the host, bounded
     config = resolve_config(AuthOptions(args.profile, args.workspace_url, args.token, probe_seconds=probe))
     token = getattr(config, "token", None)
     if token:

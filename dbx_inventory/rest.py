@@ -120,7 +120,7 @@ class RestClient:
             wait = policy.wait(verdict, attempt, self._rng)
             elapsed = self.clock.time() - started
             if policy.gives_up(attempt, elapsed, wait):
-                raise ApiError(status, code, f"gave up after {attempt} attempts ({verdict.reason})", target)
+                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target)
             self.retries += 1
             log.debug(
                 "retry %s %s in %.1fs (attempt %d/%d): %s",
@@ -150,7 +150,7 @@ class RestClient:
             raise UnreachableError(f"{self.host} answered {api_path} with something that is not JSON: is it a Databricks workspace URL?") from None
         return body if isinstance(body, dict) else {}
 
-    def check_access(self, max_seconds: float = 45.0) -> None:
+    def check_access(self, max_seconds: float = 30.0) -> None:
         """Fail fast before scanning: a wrong token must stop the run, not produce 'empty' users
         (defect 2). Everyone may read the workspace root, so 401/403 here means bad credentials.
         Bounded so that an unreachable host fails within a minute."""
