@@ -31,6 +31,9 @@ examples:
   %(prog)s jane.doe@company.com --profile PROD          # one user: a readable report
   %(prog)s --users-file users.csv --dbfs-only -o - | sort -t, -k3 -n
   %(prog)s --users-file users.csv --no-parallel --debug  # one request at a time, every retry logged
+  %(prog)s --users-file users.csv --resume               # continue after a crash, a kill or Ctrl-C
+  %(prog)s --users-file users.csv --files-output files.parquet --top 20 --format json -o inventory.json
+  %(prog)s --users-file users.csv --cluster-id 1234-567890-abc123 --output-table main.admin.inventory
 
 exit codes: 0 every user scanned; 1 fatal (auth, config, input, unreachable host, output);
             2 bad command line; 3 finished but some users have status=error; 130 interrupted
