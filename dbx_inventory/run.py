@@ -220,7 +220,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 def _log_user(result: UserResult, done: int, total: int) -> None:
     if result.status == "error":
-        log.warning("[%d/%d] %s: error: %s", done, total, result.username, "; ".join(result.errors))
+        log.error("[%d/%d] %s: error: %s", done, total, result.username, "; ".join(result.errors))
     else:
         log.debug(
             "[%d/%d] %s: %s, %d files, %s (%s) in %.1fs",

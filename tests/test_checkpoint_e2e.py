@@ -198,3 +198,11 @@ def test_a_run_that_fails_before_any_user_leaves_no_checkpoint(tmp_path, server,
     assert not (tmp_path / CKPT).exists()
     r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", env=emulator_env(tmp_path, server))
     assert r.returncode == 3, r.stderr  # the next run starts normally
+
+
+def test_quiet_still_reports_failed_users(tmp_path, server, truth):
+    denied = next(u for u, g in truth.items() if g["denied"])
+    r = run(SCAN, denied, "-o", "inv.csv", "--quiet", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and denied in lines[0] and "403" in lines[0]
