@@ -29,6 +29,7 @@ MIN_SAMPLES = 20  # too few outcomes say nothing about a rate
 THRESHOLD = 0.10  # share of rate-limit 429s in the window that means "we are above the limit"
 GAIN = 0.001  # relative rate increase per success (about +3%/s at 30 requests/s)
 MIN_RATE = 1.0  # never pace slower than this
+UNDERSHOOT = 0.95  # a cut sets the rate 5% under the success rate measured
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ class Pacer:
         # The first cut goes straight to what got through; later ones at most halve, so that one odd
         # window cannot stall the family.
         floor = current * 0.5 if self._rate else 0.0
-        self._rate = min(current, max(MIN_RATE, achieved, floor))
+        # Just under what got through, so the bucket refills before probing reaches the limit again.
+        self._rate = min(current, max(MIN_RATE, achieved * UNDERSHOOT, floor))
         self._last_cut = now
 
     def _cut_concurrency(self, in_flight_then: int) -> None:
