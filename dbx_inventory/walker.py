@@ -60,7 +60,7 @@ class WalkOptions:
     workers: int = 8  # per lane
     sequential: bool = False  # one lane, one worker, one request at a time
     size_estimate: int = DEFAULT_SIZE_ESTIMATE
-    users_in_flight: int = 0  # 0: derived from the workers
+    users_in_flight: int = 0  # most users admitted at once; 0: 1000
     exact_notebook_sizes: bool = False  # export every notebook to measure it instead of estimating it
 
 
@@ -107,9 +107,7 @@ class Walker:
             if systems == ("export",):
                 self._export_lane = (q, workers)
         total_workers = sum(w for _, w in self._lanes)
-        ensure_pool = getattr(client, "ensure_pool", None)
-        if ensure_pool:
-            ensure_pool(total_workers + 4)  # one connection per worker thread, whatever the lanes
+        client.ensure_pool(total_workers + 4)  # one connection per worker thread, whatever the lanes
         self._min_users = max(2, total_workers)
         # Users in flight cost a tally and a set of pending folders each: bounded, and independent of
         # the number of files.

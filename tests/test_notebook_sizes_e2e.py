@@ -133,7 +133,10 @@ def test_without_the_flag_nothing_is_exported(tmp_path, server, workspace):
 
 # -- the walker's export semantics, in process ---------------------------------------------------------
 class _FakeClient:
-    pass
+    """No HTTP at all: the listers and the exporter below answer in process."""
+
+    def ensure_pool(self, size: int) -> None:
+        pass
 
 
 TREE = {
