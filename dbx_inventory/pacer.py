@@ -19,10 +19,13 @@ its workers throttled each other. Here:
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 from dataclasses import dataclass
 
 from .clock import Clock
+
+log = logging.getLogger("dbx_inventory")
 
 WINDOW = 2.0  # seconds of outcomes used to judge throttling and measure the achieved rate
 MIN_SAMPLES = 20  # too few outcomes say nothing about a rate
@@ -122,10 +125,14 @@ class Pacer:
         # Just under what got through, so the bucket refills before probing reaches the limit again.
         self._rate = min(current, max(MIN_RATE, achieved * UNDERSHOOT, floor))
         self._last_cut = now
+        log.debug("pacer %s: %d of %d requests rate-limited in %.1fs; pacing at %.1f requests/s",
+                  self.family, limited, total, span, self._rate)
 
     def _cut_concurrency(self, in_flight_then: int) -> None:
         self._limit = max(1, min(self._limit or in_flight_then, in_flight_then) - 1)
         self._successes_since_cut = 0
+        log.debug("pacer %s: concurrency limit hit with %d in flight; now at most %d", self.family,
+                  in_flight_then, self._limit)
 
     def _speed_up(self) -> None:
         if self._rate is not None:

@@ -214,6 +214,7 @@ def test_rate_limit_and_concurrency_cap_give_exact_results(tmp_path, server, wor
     total = sum(stats["requests"].values())
     assert stats["throttled"] < 0.25 * total  # ...without a storm of retries
     assert "pacer" in r.stderr  # --debug shows the pacers' state
+    assert "pacing at" in r.stderr or "concurrency limit hit" in r.stderr  # ...and each adjustment
 
 
 def test_no_progress_display_when_stderr_is_not_a_terminal(tmp_path, server, workspace):
