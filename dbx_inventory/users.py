@@ -8,11 +8,14 @@ with exit code 0 on any error (defect 12); here an error after retries propagate
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .rest import RestClient
+
+log = logging.getLogger("dbx_inventory")
 
 USERS_ENDPOINT = "/api/2.0/preview/scim/v2/Users"
 SP_ENDPOINT = "/api/2.0/preview/scim/v2/ServicePrincipals"
@@ -38,6 +41,8 @@ def iter_pages(client: RestClient, endpoint: str, params: dict[str, Any]) -> Ite
         resources = body.get("Resources")
         if not resources:  # absent (or empty) Resources ends the listing; totalResults is not trusted
             return
+        log.debug("SCIM %s: %d items from index %d (totalResults says %s)", endpoint.rsplit("/", 1)[-1],
+                  len(resources), start, body.get("totalResults"))
         yield [r for r in resources if isinstance(r, dict)]
         start += len(resources)
 
