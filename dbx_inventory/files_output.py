@@ -83,7 +83,10 @@ class FilesOutput:
             self.count += len(rows)
             self.bytes += sum(r["size"] for r in rows)
             if len(self._rows) >= BATCH:
-                self._flush()
+                try:
+                    self._flush()
+                except OSError as exc:  # a full disk must stop the run, not kill a worker silently
+                    raise InputError(f"could not write --files-output {self.path}: {exc.strerror or exc}") from None
 
     def _flush(self) -> None:
         rows, self._rows = self._rows, []

@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from .clock import Clock, RealClock
 from .errors import ApiError, AuthError, UnreachableError
 from .pacer import Pacer
-from .retry import RetryPolicy, Verdict, classify_exception, classify_response
+from .retry import RetryPolicy, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
@@ -174,4 +174,3 @@ class RestClient:
         return sum(p.requests for p in self.pacers.values())
 
 
-__all__ = ["RestClient", "Verdict", "error_fields", "FAMILIES"]

@@ -185,38 +185,50 @@ class Walker:
     def _work(self, lane: queue.PriorityQueue) -> None:
         while not self._stop.is_set():
             try:
-                _, _, (user, part, path, notebook) = lane.get(timeout=0.1)
+                _, _, job = lane.get(timeout=0.1)
             except queue.Empty:
                 continue
-            if notebook is not None:
-                if not self._measure(user, part, notebook):
+            try:
+                if not self._process(*job):
                     return
-                continue
-            entries: Sequence[Entry] = ()
-            failure: str | None = None
-            missing = False
-            if part.error is None:
-                try:
-                    entries = self.listers[part.fs](self.client, path)
-                except ApiError as exc:
-                    if exc.status == 401:
-                        self._fail(AuthError(f"authentication failed during the scan ({exc.describe()})"))
-                        return
-                    if exc.not_found and path == part.root:
-                        missing = True  # no home: not an error (empty / none)
-                    else:
-                        failure = f"{part.fs}: {exc.describe()}"
-                except InventoryError as exc:
-                    self._fail(exc)
-                    return
-                except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
-                    failure = f"{part.fs}: {type(exc).__name__} on {path}: {exc}"
-            if entries and self.observer:
-                # Notebooks to be exported are shown once measured, with their real size (_measure).
-                shown = [e for e in entries if not self._exports_notebook(part, e)]
-                if shown:
-                    self.observer(user.username, part.fs, shown)
-            self._fold(user, part, path, entries, failure, missing)
+            except InventoryError as exc:  # e.g. --files-output could not be written
+                self._fail(exc)
+                return
+            except Exception as exc:
+                # A dead worker would leave its user pending forever: a hang is worse than a clear stop.
+                self._fail(InventoryError(f"internal error while scanning: {type(exc).__name__}: {exc}"))
+                return
+
+    def _process(self, user: _UserScan, part: _FsScan, path: str, notebook: Entry | None) -> bool:
+        """List one folder (or export one notebook) and fold it; False when the run must stop."""
+        if notebook is not None:
+            return self._measure(user, part, notebook)
+        entries: Sequence[Entry] = ()
+        failure: str | None = None
+        missing = False
+        if part.error is None:
+            try:
+                entries = self.listers[part.fs](self.client, path)
+            except ApiError as exc:
+                if exc.status == 401:
+                    self._fail(AuthError(f"authentication failed during the scan ({exc.describe()})"))
+                    return False
+                if exc.not_found and path == part.root:
+                    missing = True  # no home: not an error (empty / none)
+                else:
+                    failure = f"{part.fs}: {exc.describe()}"
+            except InventoryError as exc:
+                self._fail(exc)
+                return False
+            except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
+                failure = f"{part.fs}: {type(exc).__name__} on {path}: {exc}"
+        if entries and self.observer:
+            # Notebooks to be exported are shown once measured, with their real size (_measure).
+            shown = [e for e in entries if not self._exports_notebook(part, e)]
+            if shown:
+                self.observer(user.username, part.fs, shown)
+        self._fold(user, part, path, entries, failure, missing)
+        return True
 
     def _fold(
         self, user: _UserScan, part: _FsScan, path: str, entries: Sequence[Entry], failure: str | None, missing: bool
