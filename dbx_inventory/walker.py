@@ -189,9 +189,8 @@ class Walker:
             except queue.Empty:
                 continue
             try:
-                if not self._process(*job):
-                    return
-            except InventoryError as exc:  # e.g. --files-output could not be written
+                self._process(*job)
+            except InventoryError as exc:  # a 401 mid-scan, an unwritable --files-output, not a JSON API...
                 self._fail(exc)
                 return
             except Exception as exc:
@@ -199,10 +198,11 @@ class Walker:
                 self._fail(InventoryError(f"internal error while scanning: {type(exc).__name__}: {exc}"))
                 return
 
-    def _process(self, user: _UserScan, part: _FsScan, path: str, notebook: Entry | None) -> bool:
-        """List one folder (or export one notebook) and fold it; False when the run must stop."""
+    def _process(self, user: _UserScan, part: _FsScan, path: str, notebook: Entry | None) -> None:
+        """List one folder (or export one notebook) and fold it; raises InventoryError when the run must stop."""
         if notebook is not None:
-            return self._measure(user, part, notebook)
+            self._measure(user, part, notebook)
+            return
         entries: Sequence[Entry] = ()
         failure: str | None = None
         missing = False
@@ -210,16 +210,13 @@ class Walker:
             try:
                 entries = self.listers[part.fs](self.client, path)
             except ApiError as exc:
-                if exc.status == 401:
-                    self._fail(AuthError(f"authentication failed during the scan ({exc.describe()})"))
-                    return False
+                _stop_if_unauthenticated(exc)
                 if exc.not_found and path == part.root:
                     missing = True  # no home: not an error (empty / none)
                 else:
                     failure = f"{part.fs}: {exc.describe()}"
-            except InventoryError as exc:
-                self._fail(exc)
-                return False
+            except InventoryError:
+                raise
             except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
                 failure = f"{part.fs}: {type(exc).__name__} on {path}: {exc}"
         if entries and self.observer:
@@ -228,7 +225,6 @@ class Walker:
             if shown:
                 self.observer(user.username, part.fs, shown)
         self._fold(user, part, path, entries, failure, missing)
-        return True
 
     def _fold(
         self, user: _UserScan, part: _FsScan, path: str, entries: Sequence[Entry], failure: str | None, missing: bool
@@ -259,8 +255,8 @@ class Walker:
     def _exports_notebook(self, part: _FsScan, entry: Entry) -> bool:
         return self._exporting and part.fs == "workspace" and entry.kind == "NOTEBOOK" and entry.size is None
 
-    def _measure(self, user: _UserScan, part: _FsScan, notebook: Entry) -> bool:
-        """Export one notebook and fold it; False when the run must stop (a fatal error)."""
+    def _measure(self, user: _UserScan, part: _FsScan, notebook: Entry) -> None:
+        """Export one notebook and fold it."""
         size = 0
         too_big = False
         failure: str | None = None
@@ -268,17 +264,14 @@ class Walker:
             try:
                 size = self.exporter(self.client, notebook.path)
             except ApiError as exc:
-                if exc.status == 401:
-                    self._fail(AuthError(f"authentication failed during the scan ({exc.describe()})"))
-                    return False
+                _stop_if_unauthenticated(exc)
                 if exc.error_code == TOO_BIG:
                     too_big = True  # over the export cap: stays estimated, not an error
                 else:
                     # 404 too: a notebook deleted mid-scan leaves a number that is neither old nor new.
                     failure = f"{part.fs}: export {exc.describe()}"
-            except InventoryError as exc:
-                self._fail(exc)
-                return False
+            except InventoryError:
+                raise
             except Exception as exc:  # a bug or an unexpected answer: this user fails, others go on
                 failure = f"{part.fs}: {type(exc).__name__} exporting {notebook.path}: {exc}"
         if failure is None and part.error is None and self.observer:
@@ -295,7 +288,6 @@ class Walker:
             finished = self._settle(user, part)
         if finished is not None:
             self._results.put(finished)
-        return True
 
     def _settle(self, user: _UserScan, part: _FsScan) -> UserResult | None:
         """One listing or export of `part` is done (call under the user's lock); the result when the user is."""
@@ -315,3 +307,9 @@ class Walker:
         if self._fatal is None:
             self._fatal = error
         self._stop.set()
+
+
+def _stop_if_unauthenticated(exc: ApiError) -> None:
+    """A 401 mid-scan means the credentials stopped working: every further user would fail the same way."""
+    if exc.status == 401:
+        raise AuthError(f"authentication failed during the scan ({exc.describe()})")
