@@ -3,8 +3,8 @@
 
 import sys
 
-from dbx_inventory.cli_common import run
-from dbx_inventory.cli_scan import main
+from dbx_inventory.cli.common import run
+from dbx_inventory.cli.scan import main
 
 if __name__ == "__main__":
     sys.exit(run(main))

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from tests.emulator import EmulatorServer, Faults, build_workspace
+from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "dapi-bench-token"
@@ -36,18 +37,9 @@ def minimum_requests(truth: dict, users: list[str]) -> dict[str, int]:
 
 
 def check_exact(csv_path: Path, truth: dict, users: list[str]) -> int:
-    wrong = 0
+    """How many ways the inventory differs from the ground truth (0: exact), by the tests' own oracle."""
     rows = list(csv.DictReader(open(csv_path, encoding="utf-8")))
-    assert [r["username"] for r in rows] == users, "rows out of order or missing"
-    for row in rows:
-        g = truth[row["username"]]
-        if g["denied"]:
-            wrong += row["status"] != "error"
-            continue
-        files = g["dbfs_files"] + g["ws_files"]
-        size = g["dbfs_bytes"] + g["ws_known_bytes"] + 10_000 * g["ws_unsized"]
-        wrong += (row["file_count"], row["total_size"]) != (str(files), str(size))
-    return wrong
+    return len(mismatches(rows, truth, users))
 
 
 # Runs the scanner in this interpreter and reports its own peak RSS (the emulator is another process).
@@ -60,8 +52,7 @@ MEASURE = (
 
 
 def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) -> tuple[float, Path, int, str]:
-    users_file = workdir / "users.txt"
-    users_file.write_text("".join(u + "\n" for u in users), encoding="utf-8")
+    users_file = write_users_file(workdir / "users.txt", users)
     out = workdir / "inventory.csv"
     env = {**os.environ, "DATABRICKS_HOST": srv.url, "DATABRICKS_TOKEN": TOKEN, "HOME": str(workdir)}
     started = time.monotonic()

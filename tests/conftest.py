@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import EmulatorServer, Faults, build_workspace
+from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "dapi-e2e-secret-token-5f3a"
@@ -40,6 +41,7 @@ def shared_server(workspace):
 def server(shared_server):
     """The session's emulator, reset to no faults and fresh counters for each test."""
     shared_server.set_faults(NO_LIMITS)
+    shared_server.set_token(TOKEN)
     shared_server.reset_stats()
     return shared_server
 
@@ -70,39 +72,16 @@ def read_csv(text_or_path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def expected(gt: dict, size_estimate: int = 10_000, systems=("dbfs", "workspace")) -> dict[str, str]:
-    """The inventory row the ground truth implies (the columns that describe the data)."""
-    dbfs = "dbfs" in systems
-    ws = "workspace" in systems
-    denied = gt["denied"] is not None and gt["denied"] in systems
-    dbfs_files = gt["dbfs_files"] if dbfs else 0
-    ws_files = gt["ws_files"] if ws else 0
-    dbfs_bytes = gt["dbfs_bytes"] if dbfs else 0
-    ws_bytes = gt["ws_known_bytes"] + size_estimate * gt["ws_unsized"] if ws else 0
-    if denied:
-        return {"status": "error"}
-    files = dbfs_files + ws_files
-    source = {(True, True): "both", (True, False): "dbfs", (False, True): "workspace"}.get(
-        (dbfs_files > 0, ws_files > 0), "none")
-    return {
-        "file_count": str(files),
-        "total_size": str(dbfs_bytes + ws_bytes),
-        "total_size_gb": f"{(dbfs_bytes + ws_bytes) / 1024**3:.2f}",
-        "status": "success" if files else "empty",
-        "file_source": source,
-        "estimated_objects": str(gt["ws_unsized"] if ws else 0),
-    }
-
-
 def assert_matches_truth(rows, truth, users, **kw) -> None:
-    assert [r["username"] for r in rows] == list(users), "rows must come in input order, one per user"
-    for row in rows:
-        want = expected(truth[row["username"]], **kw)
-        got = {k: row[k] for k in want}
-        assert got == want, f"{row['username']}: {got} != {want}"
-        if want["status"] == "error":
-            assert row["error"] and row["file_count"] == "", row
+    problems = mismatches(rows, truth, users, **kw)
+    assert not problems, "\n".join(problems[:10])
 
 
 def scannable_users(workspace) -> list[str]:
     return [u["userName"] for u in workspace.users]
+
+
+@pytest.fixture
+def users_file(tmp_path, workspace) -> Path:
+    """Every SCIM user of the session's workspace, one per line, as the exporter writes them."""
+    return write_users_file(tmp_path / "users.csv", scannable_users(workspace))

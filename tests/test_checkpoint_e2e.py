@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dbx_inventory.checkpoint import FORMAT, VERSION, result_to_record
-from dbx_inventory.summary import FsResult, Tally, UserResult
-from tests.conftest import ROOT, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from dbx_inventory.core.summary import PartResult, Tally, UserResult
+from dbx_inventory.scan.options import ScanOptions
+from dbx_inventory.state.checkpoint import FORMAT, VERSION, result_to_record
+from tests.conftest import ROOT, SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
 from tests.emulator import Faults
 
 SLOW = Faults(rate=None, latency_ms=40)
@@ -44,13 +45,6 @@ def wait_for_records(path: Path, n: int, timeout: float = 60) -> None:
                 pass
         time.sleep(0.05)
     raise AssertionError(f"checkpoint never reached {n} records")
-
-
-@pytest.fixture
-def users_file(tmp_path, workspace):
-    path = tmp_path / "users.csv"
-    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
-    return path
 
 
 def full_scan_requests(tmp_path, server, users_file) -> int:
@@ -108,8 +102,7 @@ def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server
 
 def write_checkpoint(tmp_path, host, options=None, results=(), tail=b""):
     header = {"format": FORMAT, "version": VERSION, "tool_version": "x", "host": host,
-              "options": options or {"file_systems": ["dbfs", "workspace"], "size_estimate": 10000,
-                                     "exact_notebook_sizes": False}}
+              "options": options or ScanOptions().result_options()}
     body = json.dumps(header).encode() + b"\n"
     for r in results:
         body += json.dumps(result_to_record(r)).encode() + b"\n"
@@ -153,8 +146,8 @@ def test_torn_last_record_is_dropped_and_that_user_rescanned(tmp_path, server, w
 
 def test_error_users_are_rescanned_and_done_users_are_not(tmp_path, server, workspace, truth):
     a, b = (p.home for p in workspace.principals if p.case in ("both", "ws_only"))
-    done = UserResult(a, (FsResult("dbfs", True, Tally(files=1, bytes=7)), FsResult("workspace", False)))
-    failed = UserResult(b, (FsResult("dbfs", False), FsResult("workspace", True, Tally(), "workspace: HTTP 500")))
+    done = UserResult(a, (PartResult("dbfs", True, Tally(files=1, bytes=7)), PartResult("workspace", False)))
+    failed = UserResult(b, (PartResult("dbfs", False), PartResult("workspace", True, Tally(), "workspace: HTTP 500")))
     write_checkpoint(tmp_path, server.url, results=[done, failed])
     r = run(SCAN, a, b, "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
     assert r.returncode == 0, r.stderr
@@ -175,8 +168,8 @@ def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_
 
 def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
     a = next(p.home for p in workspace.principals if p.case == "both")
-    write_checkpoint(tmp_path, server.url, results=[UserResult(a, (FsResult("dbfs", True, Tally(files=2, bytes=9)),))])
-    r = subprocess.run([sys.executable, "-m", "dbx_inventory.checkpoint", str(tmp_path / CKPT)],
+    write_checkpoint(tmp_path, server.url, results=[UserResult(a, (PartResult("dbfs", True, Tally(files=2, bytes=9)),))])
+    r = subprocess.run([sys.executable, "-m", "dbx_inventory.state.checkpoint", str(tmp_path / CKPT)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert read_csv(r.stdout)[0]["file_count"] == "2"
@@ -206,3 +199,32 @@ def test_quiet_still_reports_failed_users(tmp_path, server, truth):
     assert r.returncode == 3
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and denied in lines[0] and "403" in lines[0]
+
+
+def test_a_token_revoked_mid_scan_stops_the_run_and_resume_finishes(tmp_path, server, workspace, truth, users_file):
+    """The workspace starts refusing the token (403 "Invalid access token.", as many do): the run stops with
+    one sentence and exit 1 instead of marking the remaining users as failed, keeps what it finished, and
+    --resume with a working token completes exactly."""
+    denied = {u for u, g in truth.items() if g["denied"]}
+    server.set_faults(SLOW)
+    proc = start_scan(tmp_path, server, users_file)
+    wait_for_records(tmp_path / CKPT, 6)
+    new_token = "dapi-rotated-token-77c1"
+    server.set_token(new_token)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("error: the credentials stopped working") and "--resume" in lines[-1]
+    assert "Traceback" not in err and TOKEN not in err
+    saved = records(tmp_path / CKPT)
+    assert len(saved) >= 6 and len(saved) < len(scannable_users(workspace))
+    # No user was recorded as failed because of the revoked token: only the one whose home is denied.
+    assert {r["user"] for r in saved if r["status"] == "error"} <= denied
+    server.set_faults(Faults(rate=None))
+    server.reset_stats()
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume",
+            env=emulator_env(tmp_path, server, token=new_token))
+    assert r.returncode == 3, r.stderr
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, scannable_users(workspace))
+    done_before = {r["user"] for r in saved if r["status"] != "error"}
+    assert not [p for p in server.stats()["list_calls"] if any(f"/Users/{u}" == p.split(":", 1)[1] for u in done_before)]

@@ -26,7 +26,7 @@ def test_profile_from_config_file(tmp_path, server, workspace):
     env = clean_env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg))
     user = workspace.users[0]["userName"]
     r = run(SCAN, user, "--profile", "EMU", "-o", "-", env=env)
-    assert r.returncode in (0, 3), r.stderr
+    assert r.returncode == 0, r.stderr  # the first user holds files, in both homes
     assert read_csv(r.stdout)[0]["username"] == user
 
 

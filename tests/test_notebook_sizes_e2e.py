@@ -5,57 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.checkpoint import record_to_result, result_to_record
-from dbx_inventory.errors import ApiError
-from dbx_inventory.listers import Entry
-from dbx_inventory.walker import Walker, WalkOptions
-from tests.conftest import NO_LIMITS, SCAN, emulator_env, read_csv, run, scannable_users
+from dbx_inventory.api.errors import ApiError
+from dbx_inventory.core.summary import Entry, ScanTarget
+from dbx_inventory.scan.walker import Walker, WalkOptions
+from dbx_inventory.state.checkpoint import record_to_result, result_to_record
+from tests.conftest import NO_LIMITS, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
 from tests.emulator import Faults
+from tests.fakes import WORKSPACE_HOME, NoHttp
+from tests.oracle import write_users_file
 
 FLAG = "--exact-notebook-sizes"
 DATA_COLUMNS = ("file_count", "total_size", "status", "file_source", "estimated_objects", "estimated_bytes",
                 "notebooks_too_big", "dbfs_files", "dbfs_bytes", "workspace_files", "workspace_bytes", "folders")
 
 
-def exact_expected(gt: dict, size_estimate: int = 10_000) -> dict[str, str]:
-    """The row the ground truth implies when notebooks are exported (the too-big ones stay estimated)."""
-    if gt["denied"]:
-        return {"status": "error"}
-    estimated = gt["ws_unsized"] - gt["ws_notebooks"] + gt["ws_notebooks_too_big"]
-    ws_bytes = gt["ws_known_bytes"] + gt["ws_notebook_bytes"] + size_estimate * estimated
-    files = gt["dbfs_files"] + gt["ws_files"]
-    return {
-        "file_count": str(files),
-        "total_size": str(gt["dbfs_bytes"] + ws_bytes),
-        "status": "success" if files else "empty",
-        "estimated_objects": str(estimated),
-        "estimated_bytes": str(size_estimate * estimated),
-        "notebooks_too_big": str(gt["ws_notebooks_too_big"]),
-        "workspace_bytes": str(ws_bytes) if gt["ws_exists"] else "0",
-    }
-
-
 def assert_exact(rows, truth, users) -> None:
-    assert [r["username"] for r in rows] == list(users)
-    for row in rows:
-        want = exact_expected(truth[row["username"]])
-        got = {k: row[k] for k in want}
-        assert got == want, f"{row['username']}: {got} != {want}"
-        if want["status"] == "error":
-            assert row["error"] and row["file_count"] == "" and row["notebooks_too_big"] == "", row
+    assert_matches_truth(rows, truth, users, exact_notebooks=True)
 
 
 @pytest.fixture(scope="module")
-def users_file(tmp_path_factory, workspace):
-    path = tmp_path_factory.mktemp("nb") / "users.csv"
-    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def exact_run(tmp_path_factory, shared_server, users_file):
+def exact_run(tmp_path_factory, shared_server, workspace):
     """One fault-free concurrent scan with the flag: its rows and the emulator's counters."""
     tmp = tmp_path_factory.mktemp("exact")
+    users_file = write_users_file(tmp / "users.csv", scannable_users(workspace))
     shared_server.set_faults(NO_LIMITS)
     shared_server.reset_stats()
     out = tmp / "inv.csv"
@@ -67,7 +39,6 @@ def test_concurrent_scan_is_exact(exact_run, workspace, truth):
     r, rows, _ = exact_run
     assert r.returncode == 3, r.stderr  # the denied user
     assert_exact(rows, truth, scannable_users(workspace))
-    assert list(rows[0])[-1] == "notebooks_too_big"
     assert sum(int(row["notebooks_too_big"] or 0) for row in rows) >= 1
 
 
@@ -101,8 +72,7 @@ def test_injected_faults_give_the_fault_free_result(tmp_path, server, workspace,
     cases = ("both", "denied", "ws_only", "git", "kinds", "weird", "bignb")
     users = [p.home for p in workspace.principals if p.case in cases]
     users += [p.home for p in workspace.principals if p.case == "random"][:8]
-    users_file = tmp_path / "users.txt"
-    users_file.write_text("".join(u + "\n" for u in users), encoding="utf-8")
+    users_file = write_users_file(tmp_path / "users.txt", users)
     server.set_faults(Faults(rate=None, fault_rate=0.2, seed=3))
     out = tmp_path / "inv.csv"
     r = run(SCAN, "--users-file", str(users_file), "-o", str(out), FLAG, env=emulator_env(tmp_path, server))
@@ -132,13 +102,6 @@ def test_without_the_flag_nothing_is_exported(tmp_path, server, workspace):
 
 
 # -- the walker's export semantics, in process ---------------------------------------------------------
-class _FakeClient:
-    """No HTTP at all: the listers and the exporter below answer in process."""
-
-    def ensure_pool(self, size: int) -> None:
-        pass
-
-
 TREE = {
     "/Users/u": [Entry("/Users/u/a", False, None, None, "NOTEBOOK"), Entry("/Users/u/d", True, None, None, "DIRECTORY"),
                  Entry("/Users/u/f.py", False, 7, 5, "FILE")],
@@ -153,9 +116,9 @@ def _walk(export_errors: dict[str, ApiError], sequential: bool):
             raise export_errors[path]
         return len(path)
 
-    opts = WalkOptions(("workspace",), 3, sequential, 100, exact_notebook_sizes=True)
-    walker = Walker(_FakeClient(), opts, listers={"workspace": lambda c, p: TREE[p]}, exporter=exporter)
-    (result,) = list(walker.scan(["u"]))
+    opts = WalkOptions(WORKSPACE_HOME, 3, sequential, 100, exact_notebook_sizes=True)
+    walker = Walker(NoHttp(), opts, listers={"workspace": lambda c, p: TREE[p]}, exporter=exporter)
+    (result,) = list(walker.scan([ScanTarget("u")]))
     return result
 
 
@@ -184,4 +147,5 @@ def test_walker_export_failure_makes_the_user_error(status, code):
 def test_old_checkpoint_records_still_load():
     rec = {"user": "u", "parts": [{"fs": "workspace", "found": True, "error": None, "files": 1, "bytes": 2,
                                    "estimated": 1, "estimated_bytes": 2, "folders": 0, "newest_mtime_ms": None}]}
-    assert record_to_result(rec).notebooks_too_big == 0
+    result = record_to_result(rec)
+    assert result.total.notebooks_too_big == 0 and result.part("workspace").location == "home"

@@ -8,14 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import SCAN, USERS, assert_matches_truth, emulator_env, read_csv, run, scannable_users
-
-
-@pytest.fixture
-def users_file(tmp_path, workspace):
-    path = tmp_path / "users.csv"
-    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
-    return path
+from tests.conftest import SCAN, USERS, assert_matches_truth, emulator_env, read_csv, run
 
 
 def scan(tmp_path, server, *args):

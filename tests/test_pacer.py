@@ -1,7 +1,7 @@
 """The shared pacer on a fake clock: slow down on 429, honour the limit it measured, recover."""
 
-from dbx_inventory.clock import FakeClock
-from dbx_inventory.pacer import Pacer
+from dbx_inventory.api.pacer import Pacer
+from tests.fakes import FakeClock
 
 
 def drive(pacer, clock, n, outcome):

@@ -21,7 +21,7 @@ def test_wheel_declares_both_console_commands(tmp_path):
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         parser = configparser.ConfigParser()
         parser.read_string(zf.read(entry_points).decode())
-    assert "dbx_inventory/cli_scan.py" in names and "dbx_inventory/py.typed" in names
+    assert "dbx_inventory/cli/scan.py" in names and "dbx_inventory/py.typed" in names
     scripts = dict(parser["console_scripts"])
     assert set(scripts) == {"databricks-user-list", "databricks-user-files-simple"}
     for target in scripts.values():
@@ -31,5 +31,5 @@ def test_wheel_declares_both_console_commands(tmp_path):
 
 def test_console_entry_runs_like_the_script():
     r = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['x','--help']; "
-                        "from dbx_inventory.cli_scan import entry; entry()"], capture_output=True, text=True, cwd=ROOT)
+                        "from dbx_inventory.cli.scan import entry; entry()"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "--users-file" in r.stdout and "exit codes" in r.stdout

@@ -50,7 +50,7 @@ def test_on_a_cluster_the_scan_uses_the_clusters_spark_session(tmp_path, server,
 
 
 def test_notebook_entry_point_returns_the_ground_truth(tmp_path, server, workspace, truth, monkeypatch):
-    from dbx_inventory.notebook import run_inventory
+    from dbx_inventory.cli.notebook import run_inventory
 
     for key, value in clean_env(tmp_path, DATABRICKS_HOST=server.url, DATABRICKS_TOKEN=TOKEN).items():
         monkeypatch.setenv(key, value)

@@ -10,21 +10,19 @@ import time
 
 import pytest
 
-from dbx_inventory.auth_static import MaskedToken
-from dbx_inventory.errors import ConfigError
-from dbx_inventory.spark_mode import SparkScanner, SparkTarget, TaskOptions, _scan_partition, ship_package
+from dbx_inventory.api.auth import MaskedToken
+from dbx_inventory.api.errors import ConfigError
+from dbx_inventory.core.locations import HOME_DBFS
+from dbx_inventory.core.summary import ScanTarget
+from dbx_inventory.scan.options import SparkTarget
+from dbx_inventory.scan.spark import SparkScanner, TaskOptions, _scan_partition, ship_package
+from dbx_inventory.scan.walker import WalkOptions
 from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
 from tests.emulator import Faults
+from tests.fakes import BOTH_HOMES
 
 MODES = {"connect": ["--spark-remote", "local[2]"], "classic": ["--spark-master", "local[2]"]}
 FAULTS = Faults(rate=None, fault_rate=0.1, seed=21, fault_kinds=("429ra", "429", "500", "503", "504", "drop"))
-
-
-@pytest.fixture
-def users_file(tmp_path, workspace):
-    path = tmp_path / "users.csv"
-    path.write_text("".join(u + "\n" for u in scannable_users(workspace)), encoding="utf-8")
-    return path
 
 
 def without_timing(rows):
@@ -54,7 +52,7 @@ def test_token_is_not_in_the_shipped_task(tmp_path):
     from pyspark import cloudpickle
 
     ship_package()
-    opts = TaskOptions("http://127.0.0.1:1", ("dbfs",), 10_000, 2, None, 5.0, MaskedToken(TOKEN))
+    opts = TaskOptions("http://127.0.0.1:1", WalkOptions((HOME_DBFS,), 2), None, 5.0, MaskedToken(TOKEN))
     payload = cloudpickle.dumps(_scan_partition(opts))
     assert TOKEN.encode() not in payload and TOKEN.encode("utf-16-le") not in payload
     assert b"dbx_inventory" in payload  # shipped by value: the code itself is in the payload
@@ -166,39 +164,39 @@ class LocalArrowSession:
             raise RuntimeError(f"[INVALID_HANDLE.{message}] The operation was abandoned. SQLSTATE: HY000")
         import pyarrow as pa
 
-        batch = pa.RecordBatch.from_pydict({"idx": [i for i, _ in self.rows], "user": [u for _, u in self.rows]})
+        batch = pa.RecordBatch.from_pydict({"idx": [i for i, _ in self.rows], "target": [t for _, t in self.rows]})
         return [row for out in self.fn(iter([batch])) for row in out.to_pylist()]
 
 
 def test_abandoned_operation_costs_one_chunk_and_reconnects(server, workspace, truth, monkeypatch):
-    import dbx_inventory.spark_mode as spark_mode
+    import dbx_inventory.scan.spark as spark_mode
 
     fresh = []
     monkeypatch.setattr(spark_mode, "open_session", lambda target, cfg: fresh.append(1) or LocalArrowSession())
-    opts = TaskOptions(server.url, ("dbfs", "workspace"), 10_000, 2, None, 10.0, MaskedToken(TOKEN))
+    opts = TaskOptions(server.url, WalkOptions(BOTH_HOMES, 2), None, 10.0, MaskedToken(TOKEN))
     scanner = SparkScanner(SparkTarget(master="local[1]"), None, opts, 4, TOKEN)
     scanner.spark = LocalArrowSession(fail_first_with="OPERATION_ABANDONED")
     users = [p.home for p in workspace.principals if p.case in ("both", "git", "kinds", "deep", "weird")]
-    results = list(scanner.scan(users))
+    results = list(scanner.scan([ScanTarget(u) for u in users]))
     assert len(fresh) == 1  # one reconnect
     assert sorted(r.username for r in results) == sorted(users)  # every user once
     for r in results:
         g = truth[r.username]
-        assert r.file_count == g["dbfs_files"] + g["ws_files"]
+        assert r.total.files == g["dbfs_files"] + g["ws_files"]
 
 
 def test_other_spark_failures_are_one_clean_sentence(server):
-    from dbx_inventory.errors import InventoryError
+    from dbx_inventory.api.errors import InventoryError
 
     class Broken(LocalArrowSession):
         def collect(self):
             raise RuntimeError("An exception was thrown from the Python worker.\n  at org.apache...\n"
                                f"ValueError: boom {TOKEN}\n  at java.base/...")
 
-    opts = TaskOptions(server.url, ("dbfs",), 10_000, 1, None, 5.0, MaskedToken(TOKEN))
+    opts = TaskOptions(server.url, WalkOptions((HOME_DBFS,), 1), None, 5.0, MaskedToken(TOKEN))
     scanner = SparkScanner(SparkTarget(master="local[1]"), None, opts, 4, TOKEN)
     scanner.spark = Broken()
     with pytest.raises(InventoryError) as info:
-        list(scanner.scan(["a@x.com"]))
+        list(scanner.scan([ScanTarget("a@x.com")]))
     text = str(info.value)
     assert "ValueError: boom" in text and TOKEN not in text and "\n" not in text

@@ -1,8 +1,11 @@
 """The pure core: entries folded into per-user results, without a server."""
 
-from dbx_inventory.listers import Entry, parse_dbfs_list, parse_workspace_list
-from dbx_inventory.summary import FsResult, Tally, UserResult, fold
-from dbx_inventory.writers import inventory_row
+from dataclasses import fields
+
+from dbx_inventory.core.summary import COUNTERS, Entry, PartResult, Tally, UserResult, fold
+from dbx_inventory.outputs.columns import COLUMN_NAMES, text_row
+from dbx_inventory.scan.listers import parse_dbfs_list, parse_workspace_list
+from dbx_inventory.state.checkpoint import record_to_result, result_to_record
 
 
 def test_fold_counts_files_and_estimates_unsized_objects():
@@ -49,21 +52,41 @@ def result(dbfs=None, ws=None):
 
 def test_status_and_source():
     files = Tally(files=2, bytes=50)
-    assert result(FsResult("dbfs", True, files), FsResult("workspace", False)).file_source == "dbfs"
-    assert result(FsResult("dbfs", True, files), FsResult("workspace", True, files)).file_source == "both"
-    r = result(FsResult("dbfs", False), FsResult("workspace", True, Tally(folders=3)))
-    assert (r.status, r.file_source, r.file_count) == ("empty", "none", 0)
+    assert result(PartResult("dbfs", True, files), PartResult("workspace", False)).file_source == "dbfs"
+    assert result(PartResult("dbfs", True, files), PartResult("workspace", True, files)).file_source == "both"
+    r = result(PartResult("dbfs", False), PartResult("workspace", True, Tally(folders=3)))
+    assert (r.status, r.file_source, r.total.files) == ("empty", "none", 0)
 
 
 def test_a_partial_scan_is_never_success_and_its_totals_are_blank():
-    r = result(FsResult("dbfs", True, Tally(files=4, bytes=10)), FsResult("workspace", True, Tally(files=1), "workspace: HTTP 403"))
+    r = result(PartResult("dbfs", True, Tally(files=4, bytes=10)), PartResult("workspace", True, Tally(files=1), "workspace: HTTP 403"))
     assert r.status == "error"
-    row = inventory_row(r)
+    row = text_row(r)
     assert row["file_count"] == row["total_size"] == row["total_size_gb"] == ""
     assert row["dbfs_files"] == "4" and row["workspace_files"] == "" and "403" in row["error"]
     assert row["file_source"] == "dbfs"
 
 
 def test_gb_has_two_decimals():
-    r = result(FsResult("dbfs", True, Tally(files=1, bytes=3 * 1024**3 // 2)))
-    assert inventory_row(r)["total_size_gb"] == "1.50"
+    r = result(PartResult("dbfs", True, Tally(files=1, bytes=3 * 1024**3 // 2)))
+    assert text_row(r)["total_size_gb"] == "1.50"
+
+
+def test_tallies_add_every_counter():
+    a = Tally(files=1, bytes=10, estimated=1, estimated_bytes=5, folders=2, newest_mtime_ms=7, notebooks_too_big=1)
+    b = Tally(files=2, bytes=1, folders=1, newest_mtime_ms=3)
+    s = a + b
+    assert (s.files, s.bytes, s.estimated, s.estimated_bytes, s.folders, s.newest_mtime_ms, s.notebooks_too_big) == (
+        3, 11, 1, 5, 3, 7, 1)
+    assert (Tally() + Tally()).newest_mtime_ms is None
+
+
+def test_every_counter_reaches_the_columns_and_the_checkpoint():
+    # One definition: a counter of Tally appears in the inventory's columns and survives a checkpoint round trip.
+    assert {f.metadata["column"] for f in COUNTERS} <= set(COLUMN_NAMES)
+    tally = Tally(**{f.name: 3 for f in fields(Tally)})
+    r = result(PartResult("dbfs", True, tally), PartResult("workspace", True, tally, location="home"))
+    back = record_to_result(result_to_record(r))
+    assert back == r
+    row = text_row(r)
+    assert row["file_count"] == "6" and row["notebooks_too_big"] == "6" and row["dbfs_files"] == "3"

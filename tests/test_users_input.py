@@ -1,4 +1,4 @@
-from dbx_inventory.users_input import dedupe, parse_users_text
+from dbx_inventory.scan.users_input import dedupe, parse_users_text
 
 
 def test_plain_lines_with_comments_blanks_bom_and_crlf():

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.errors import InventoryError
-from dbx_inventory.listers import Entry
-from dbx_inventory.walker import Walker, WalkOptions
-
-
-class NoHttp:
-    def ensure_pool(self, size: int) -> None:
-        pass
-
+from dbx_inventory.api.errors import InventoryError
+from dbx_inventory.core.summary import Entry, ScanTarget
+from dbx_inventory.scan.walker import Walker, WalkOptions
+from tests.fakes import WORKSPACE_HOME, NoHttp
 
 TREE = {
     "/Users/u": [Entry("/Users/u/d", True, None, None, "DIRECTORY"), Entry("/Users/u/a", False, 5, 1, "FILE")],
@@ -33,8 +28,8 @@ def test_each_folder_once_and_the_files_folded(sequential):
         calls.append(path)
         return lister(client, path)
 
-    walker = Walker(NoHttp(), WalkOptions(("workspace",), 4, sequential), listers={"workspace": counting})
-    (result,) = list(walker.scan(["u"]))
+    walker = Walker(NoHttp(), WalkOptions(WORKSPACE_HOME, 4, sequential), listers={"workspace": counting})
+    (result,) = list(walker.scan([ScanTarget("u")]))
     assert sorted(calls) == ["/Users/u", "/Users/u/d"]
     t = result.part("workspace").tally
     assert (t.files, t.bytes, t.folders, t.newest_mtime_ms) == (2, 12, 1, 2)
@@ -44,9 +39,9 @@ def test_a_failing_observer_stops_the_run_instead_of_hanging():
     def broken(user, fs, entries):
         raise InventoryError("could not write --files-output x.csv: No space left on device")
 
-    walker = Walker(NoHttp(), WalkOptions(("workspace",), 2), listers={"workspace": lister}, observer=broken)
+    walker = Walker(NoHttp(), WalkOptions(WORKSPACE_HOME, 2), listers={"workspace": lister}, observer=broken)
     with pytest.raises(InventoryError, match="No space left"):
-        list(walker.scan(["u", "v"]))
+        list(walker.scan([ScanTarget("u"), ScanTarget("v")]))
 
 
 def test_a_bug_in_a_lister_fails_that_user_only():
@@ -55,7 +50,7 @@ def test_a_bug_in_a_lister_fails_that_user_only():
             raise KeyError("unexpected answer")
         return lister(client, path)
 
-    walker = Walker(NoHttp(), WalkOptions(("workspace",), 2), listers={"workspace": flaky})
-    results = {r.username: r for r in walker.scan(["u", "bad"])}
+    walker = Walker(NoHttp(), WalkOptions(WORKSPACE_HOME, 2), listers={"workspace": flaky})
+    results = {r.username: r for r in walker.scan([ScanTarget("u"), ScanTarget("bad")])}
     assert results["u"].status == "success" and results["bad"].status == "error"
     assert "KeyError" in results["bad"].errors[0]

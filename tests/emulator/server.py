@@ -131,6 +131,12 @@ class EmulatorServer:
                     cap = b.get(fam) if isinstance(b, dict) else b
                     self._buckets[fam] = _Bucket(rate, cap if cap else max(1.0, rate / 5))
 
+    def set_token(self, token: str) -> None:
+        """Rotate the workspace's valid token at run time: the old one is refused from now on, as when an
+        admin revokes a token mid-scan."""
+        with self._lock:
+            self.token = token
+
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = {"requests": {}, "by_status": {}, "throttled": 0, "faults": 0,

@@ -1,0 +1,1 @@
+"""Talking to the workspace: configuration and auth, the REST client, its retry policy, pacers and clock."""

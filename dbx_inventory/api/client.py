@@ -1,0 +1,37 @@
+"""Building the one REST client of a process: credentials, a pacer per API family, a pooled connection per
+worker thread. The command lines, the notebook entry point and the Spark tasks all build it here."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .clock import Clock, RealClock
+from .config import AuthOptions, resolve_config
+from .pacer import Pacer
+from .rest import FAMILIES, RestClient
+from .retry import RetryPolicy
+
+# The walk runs a lane of workers for each of DBFS listings, Workspace listings and notebook exports.
+WALK_LANES = 3
+
+
+def build_client(config: Any, workers: int, max_rps: float | None = None, retry_deadline: float = 120.0,
+                 clock: Clock | None = None) -> RestClient:
+    """`config` is the SDK's Config, or anything with `host` and `authenticate()` (a Spark task's StaticAuth)."""
+    clock = clock or RealClock()
+    pacers = {f: Pacer(f, clock, max_rps=max_rps, max_in_flight=workers) for f in FAMILIES}
+    return RestClient(config, RetryPolicy(deadline=retry_deadline), clock, pacers,
+                      pool_size=WALK_LANES * workers + 4)
+
+
+def connect(auth: AuthOptions, workers: int, max_rps: float | None = None, retry_deadline: float = 120.0,
+            clock: Clock | None = None, check: bool = True) -> RestClient:
+    """Resolve credentials through the SDK, build the client, and (unless told otherwise) check access."""
+    # The SDK's own probe of the host, bounded: against a dead host it would otherwise retry for minutes.
+    probe = int(max(1, min(5, retry_deadline)))
+    config = resolve_config(dataclasses.replace(auth, probe_seconds=probe))
+    client = build_client(config, workers, max_rps, retry_deadline, clock)
+    if check:
+        client.check_access()
+    return client

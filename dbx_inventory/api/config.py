@@ -1,0 +1,168 @@
+"""Authentication and configuration through databricks-sdk's unified auth (`Config`).
+
+The SDK resolves explicit arguments, then
+the environment (DATABRICKS_HOST, DATABRICKS_TOKEN, DATABRICKS_CONFIG_PROFILE, OAuth, ARM_*...), then the
+profile; we only add the original's DATABRICKS_WORKSPACE_URL alias and turn its errors into one sentence.
+The original parsed ~/.databrickscfg by hand three times and silently fell back to DEFAULT for an unknown
+profile; here the SDK resolves profiles and an unknown one is an error that names it.
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+import os
+import pathlib
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from databricks.sdk.config import Config
+
+from .. import __version__
+from .errors import ConfigError
+from .redact import add_secret, redact
+
+NO_CREDENTIALS = (
+    "no Databricks credentials found: pass --profile NAME (see --list-profiles), or --workspace-url and "
+    "--token, or set DATABRICKS_HOST (or DATABRICKS_WORKSPACE_URL) and DATABRICKS_TOKEN, or OAuth "
+    "(DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET) or Azure (ARM_*) variables, or run "
+    "'databricks configure' to create a DEFAULT profile"
+)
+
+
+@dataclass(frozen=True)
+class AuthOptions:
+    profile: str | None = None
+    host: str | None = None
+    token: str | None = None
+    # Bounds the SDK's own probe of /.well-known/databricks-config during Config(): against a dead host
+    # it otherwise retries for retry_timeout_seconds (300 s by default, databricks-api.md).
+    probe_seconds: int = 10
+
+
+def config_file_path() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("DATABRICKS_CONFIG_FILE", "~/.databrickscfg")).expanduser()
+
+
+def list_profiles(path: pathlib.Path | None = None) -> list[tuple[str, bool]]:
+    """Profile names in the config file, with whether each is DEFAULT. Reading names is all we do here:
+    resolving a profile's values is the SDK's job."""
+    path = path or config_file_path()
+    if not path.exists():
+        return []
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
+    names = [(s, False) for s in parser.sections() if s != "__settings__"]
+    if parser.defaults():
+        names.insert(0, ("DEFAULT", True))
+    return names
+
+
+def is_loopback(hostname: str | None) -> bool:
+    if not hostname:
+        return False
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host_is_safe(host: str | None) -> None:
+    """Refuse plain http:// except on loopback, before any request: a bearer token must not cross a
+    network in clear text."""
+    if not host:
+        return
+    url = urllib.parse.urlparse(host if "://" in host else f"https://{host}")
+    if url.scheme == "http" and not is_loopback(url.hostname):
+        raise ConfigError(
+            f"refusing plain http:// for {url.hostname}: use https:// (http is allowed only for loopback addresses)"
+        )
+    if url.scheme not in ("http", "https"):
+        raise ConfigError(f"the workspace URL must start with https://, not {url.scheme}://")
+    if url.username or url.password:
+        # A token in the URL ends up in logs, shell history and error messages: refuse it outright.
+        raise ConfigError(f"the workspace URL must not carry credentials (user:password@): give the token "
+                          f"with DATABRICKS_TOKEN, a profile or --token, and the URL as https://{url.hostname}")
+
+
+class _GuardedConfig(Config):
+    """Config that checks the host's scheme before the SDK's first request (its host-metadata probe)."""
+
+    def _resolve_host_metadata(self) -> None:
+        check_host_is_safe(self.host)
+        super()._resolve_host_metadata()
+
+
+# Config discovers its attributes from the class's own __dict__ and caches them on the class: a subclass
+# must share the parent's list, or it would see no attributes at all.
+_GuardedConfig._attributes = list(Config.attributes())  # type: ignore[attr-defined]
+
+
+def _check_profile_exists(profile: str) -> None:
+    path = config_file_path()
+    names = [name for name, _ in list_profiles(path)]
+    if profile not in names:
+        known = ", ".join(names) if names else "none"
+        where = str(path) if path.exists() else f"{path} (which does not exist)"
+        raise ConfigError(f"profile '{profile}' not found in {where}; profiles there: {known}")
+
+
+def resolve_config(opts: AuthOptions) -> Config:
+    for secret in (opts.token, os.environ.get("DATABRICKS_TOKEN"), os.environ.get("DATABRICKS_CLIENT_SECRET")):
+        add_secret(secret)
+    host = opts.host or None
+    if not host and not os.environ.get("DATABRICKS_HOST") and os.environ.get("DATABRICKS_WORKSPACE_URL"):
+        host = os.environ["DATABRICKS_WORKSPACE_URL"]  # the original's name for DATABRICKS_HOST
+    check_host_is_safe(host or os.environ.get("DATABRICKS_HOST"))
+    profile = opts.profile or os.environ.get("DATABRICKS_CONFIG_PROFILE") or None
+    if profile:
+        _check_profile_exists(profile)
+    kwargs: dict[str, Any] = {
+        "retry_timeout_seconds": max(1, int(opts.probe_seconds)),
+        "http_timeout_seconds": max(1, int(opts.probe_seconds)),
+    }
+    if profile:
+        kwargs["profile"] = profile
+    if host:
+        kwargs["host"] = host
+    if opts.token:
+        kwargs["token"] = opts.token
+        kwargs["auth_type"] = "pat"  # an explicit token overrides the profile's own auth method
+    try:
+        cfg = _GuardedConfig(product="dbx-workspace-inventory", product_version=__version__, **kwargs)
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(_explain(str(exc), opts)) from None
+    if not cfg.host:
+        raise ConfigError(NO_CREDENTIALS)
+    check_host_is_safe(cfg.host)
+    add_secret(getattr(cfg, "token", None))  # a profile's token, known only now
+    return cfg
+
+
+def _explain(message: str, opts: AuthOptions) -> str:
+    # The SDK's messages name the auth methods it tried; ours tells an admin what to do instead.
+    if "cannot configure default credentials" in message or "host" in message.lower() and "not" in message:
+        return NO_CREDENTIALS
+    first = message.split(". Config:")[0].split(". Env:")[0].strip()
+    return f"invalid Databricks configuration: {redact(first, opts.token)}"
+
+
+def normalise_host(host: str) -> str:
+    """One spelling per workspace: scheme and host lower-cased, localhost as 127.0.0.1, no default port or
+    trailing slash. Used to tell whether a checkpoint belongs to this workspace."""
+    url = urllib.parse.urlparse(host if "://" in host else f"https://{host}")
+    name = (url.hostname or "").lower()
+    if name == "localhost":
+        name = "127.0.0.1"
+    port = url.port
+    if port and not ((url.scheme == "https" and port == 443) or (url.scheme == "http" and port == 80)):
+        name = f"{name}:{port}"
+    return f"{url.scheme.lower()}://{name}"

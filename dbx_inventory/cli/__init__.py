@@ -1,0 +1,1 @@
+"""The command lines and the notebook entry point: they build typed options and call the pipeline."""

@@ -1,0 +1,63 @@
+"""What both command-line scripts share: auth flags, and turning outcomes into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from ..api.config import AuthOptions, list_profiles
+from ..api.errors import ExitCode, InventoryError
+from ..api.redact import add_secret, redact
+
+log = logging.getLogger("dbx_inventory")
+
+
+def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("authentication (databricks-sdk unified auth)")
+    group.add_argument("-p", "--profile", help="profile in ~/.databrickscfg (default: DATABRICKS_CONFIG_PROFILE, then the SDK's usual order)")
+    group.add_argument("--workspace-url", help="workspace URL, e.g. https://adb-123.azuredatabricks.net (overrides the profile; env DATABRICKS_HOST or DATABRICKS_WORKSPACE_URL)")
+    group.add_argument("--token", help="personal access token (overrides the profile; prefer env DATABRICKS_TOKEN, which stays out of the process list)")
+    group.add_argument("--list-profiles", action="store_true", help="print the profiles in ~/.databrickscfg and exit")
+    group.add_argument("--retry-deadline", type=float, default=120.0, metavar="SECONDS",
+                       help="how long one request keeps retrying before it counts as failed (default 120; the first check of the host gives up within 30 s)")
+    out = parser.add_argument_group("logging")
+    out.add_argument("--debug", action="store_true", help="log every request retry with its reason and wait, on stderr")
+    out.add_argument("--quiet", action="store_true", help="log errors only (on stderr)")
+    out.add_argument("--log-file", metavar="PATH", help="also append the log to PATH (INFO, or DEBUG with --debug, even with --quiet)")
+
+
+def print_profiles() -> int:
+    profiles = list_profiles()
+    if not profiles:
+        print("no profiles found (run 'databricks configure' to create one)")
+    for name, is_default in profiles:
+        print(f"{name} (DEFAULT)" if is_default else name)
+    return ExitCode.OK
+
+
+def auth_options(args: argparse.Namespace) -> AuthOptions:
+    add_secret(args.token)  # before anything can fail and print
+    return AuthOptions(args.profile, args.workspace_url, args.token)
+
+
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Map outcomes to exit codes: one plain sentence on stderr, never a traceback (unless --debug)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return main(argv)
+    except InventoryError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return ExitCode.FATAL
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.FATAL
+    except Exception as exc:  # a bug: still one sentence, with the details under --debug
+        if debug:
+            traceback.print_exc()
+        print(f"error: internal error ({type(exc).__name__}: {redact(str(exc))})", file=sys.stderr)
+        return ExitCode.FATAL

@@ -1,0 +1,100 @@
+"""databricks_user_files_simple.py: scan users' DBFS and Workspace homes into an inventory CSV."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from ..api.errors import InputError
+from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..outputs.logs import setup_logging
+from ..outputs.writers import OutputFormat
+from ..scan.options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, DEFAULT_WORKERS, scan_options
+from ..scan.run import execute
+from .common import add_auth_arguments, print_profiles
+
+log = logging.getLogger("dbx_inventory")
+
+EXAMPLES = """
+examples:
+  %(prog)s --users-file users.csv --profile PROD --output inventory.csv
+  %(prog)s jane.doe@company.com --profile PROD          # one user: a readable report
+  %(prog)s --users-file users.csv --dbfs-only -o - | sort -t, -k3 -n
+  %(prog)s --users-file users.csv --no-parallel --debug  # one request at a time, every retry logged
+  %(prog)s --users-file users.csv --resume               # continue after a crash, a kill or Ctrl-C
+  %(prog)s --users-file users.csv --files-output files.parquet --top 20 --format json -o inventory.json
+  %(prog)s --users-file users.csv --cluster-id 1234-567890-abc123 --output-table main.admin.inventory
+
+exit codes: 0 every user scanned; 1 fatal (auth, config, input, unreachable host, output);
+            2 bad command line; 3 finished but some users have status=error; 130 interrupted
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="databricks_user_files_simple.py",
+        description="Count the files and bytes each user holds in DBFS (dbfs:/Users/<user>) and the "
+        "Workspace (/Users/<user>), and write one CSV row per user.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("users", nargs="*", metavar="USER", help="user names to scan (before --users-file users)")
+    p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV with a userName/email column; - reads stdin")
+    p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT}; - for stdout; with one user on the command line, only when given)")
+    p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
+                   help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
+    p.add_argument("--files-output", metavar="PATH", help="also list every file and object scanned (user, file system, path, type, size, estimated?, modified), streamed as the scan goes: .csv, .jsonl, or .parquet with pyarrow")
+    p.add_argument("--top", type=int, default=0, metavar="N", help="show the N largest files (by the size the API gives) in the summary or the one-user report")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--dbfs-only", action="store_true", help="skip the Workspace scan")
+    scope.add_argument("--workspace-only", action="store_true", help="skip the DBFS scan")
+    p.add_argument("--size-estimate", type=int, default=DEFAULT_SIZE_ESTIMATE, metavar="BYTES",
+                   help="bytes counted for each Workspace object the API gives no size for, e.g. notebooks (default 10000; 0 adds nothing). Such objects are counted in estimated_objects")
+    speed = p.add_argument_group("speed")
+    speed.add_argument("--no-parallel", action="store_true", help="one request at a time")
+    speed.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N", help=f"concurrent requests per API family (default {DEFAULT_WORKERS})")
+    speed.add_argument("--no-progress", action="store_true", help="no progress display (it only appears when stderr is a terminal)")
+    speed.add_argument("--max-rps", type=float, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
+    p.add_argument("--exact-notebook-sizes", action="store_true", help="measure notebooks by exporting them (one request each, through the export API's own pacer) instead of estimating them; notebooks over the 10 MB export cap stay estimated")
+    spark = p.add_argument_group("Spark mode (the same scan as Spark tasks; see README)")
+    spark.add_argument("--cluster-id", default=os.environ.get("DATABRICKS_CLUSTER_ID") or None,
+                       help="run on this cluster via Databricks Connect (env DATABRICKS_CLUSTER_ID)")
+    spark.add_argument("--serverless", action="store_true", help="run on serverless compute via Databricks Connect")
+    spark.add_argument("--spark-remote", metavar="URL", help="any Spark Connect server, e.g. sc://host:15002; local[N] starts one here")
+    spark.add_argument("--spark-master", metavar="MASTER", help="classic pyspark, e.g. local[4] or spark://host:7077")
+    spark.add_argument("--chunk-size", type=int, default=100, metavar="N", help="users per Spark job (default 100); a lost session costs at most one chunk")
+    spark.add_argument("--fallback-local", action="store_true", help="if Spark cannot run, scan from this machine instead of stopping")
+    spark.add_argument("--spark-active", action="store_true", help="use the Spark session of the Databricks cluster this runs on (the default on a cluster)")
+    spark.add_argument("--output-table", metavar="NAME", help="also save the inventory as a table through the Spark session (Delta on Databricks), replaced on each run")
+    spark.add_argument("--history-table", metavar="NAME", help="also append this run's rows, with a scan_time column, to a table (growth over time)")
+    ck = p.add_argument_group("checkpoints")
+    ck.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="PATH",
+                    help=f"record every completed user here as it finishes (default {DEFAULT_CHECKPOINT}); deleted when the run completes")
+    ck.add_argument("--resume", action="store_true", help="continue the run recorded in the checkpoint: skip users done, rescan users that failed")
+    add_auth_arguments(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Only the command line's own switches stay here; everything else becomes typed options.
+    cli_only = {"list_profiles", "log_file"}
+    try:
+        options = scan_options(**{k: v for k, v in vars(args).items() if k not in cli_only})
+    except InputError as exc:
+        parser.error(str(exc))  # exit code 2, like any bad argument
+    setup_logging(options.debug, options.quiet, log_file=args.log_file)
+    if args.list_profiles:
+        return print_profiles()
+    return execute(options).exit_code
+
+
+def entry() -> None:
+    """Console script (pyproject.toml [project.scripts]): the same as running the script from a checkout."""
+    from .common import run
+
+    sys.exit(run(main))

@@ -1,0 +1,103 @@
+"""The inventory's columns, defined once and derived from the model: every format (CSV, JSON, JSON Lines,
+the Spark tables, the HTML report) takes its fields and their types from here.
+
+The original's seven columns come first, in its order; then ours. A counter added to `Tally` appears here
+(and so everywhere) without being listed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.locations import SCOPES
+from ..core.summary import COUNTERS, Tally, UserResult
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # string, long or double: Spark's type names, used as they are for the tables
+    value: Callable[[UserResult], Any]  # None where the CSV is blank
+    meaning: str = ""
+
+
+def iso_ms(ms: int | None) -> str | None:
+    if not ms:
+        return None
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _complete_total(r: UserResult) -> Tally | None:
+    # A failed user's totals are left blank: a partial count reads as a real one.
+    return None if r.status == "error" else r.total
+
+
+def _counter_value(tally: Tally | None, name: str) -> Any:
+    if tally is None:
+        return None
+    value = getattr(tally, name)
+    return iso_ms(value) if name == "newest_mtime_ms" else value
+
+
+def _counter(f: Any) -> Column:
+    def value(r: UserResult) -> Any:
+        return _counter_value(_complete_total(r), f.name)
+
+    kind = "string" if f.name == "newest_mtime_ms" else "long"
+    return Column(f.metadata["column"], kind, value, f.metadata["meaning"])
+
+
+def _scoped(scope: str, f: Any) -> Column:
+    def value(r: UserResult) -> Any:
+        return _counter_value(r.scope_total(scope), f.name)
+
+    return Column(f"{scope}_{f.name}", "long", value, f"{f.metadata['meaning']}, {scope} only")
+
+
+def _gib(r: UserResult) -> float | None:
+    t = _complete_total(r)
+    return None if t is None else round(t.bytes / GIB, 2)
+
+
+_BY_NAME = {f.name: f for f in COUNTERS}
+ORIGINAL = [
+    Column("username", "string", lambda r: r.username, "the user, as given"),
+    _counter(_BY_NAME["files"]),
+    _counter(_BY_NAME["bytes"]),
+    Column("total_size_gb", "double", _gib, "total_size / 1024**3 (GiB), 2 decimals"),
+    Column("status", "string", lambda r: r.status, "success, empty or error"),
+    Column("file_source", "string", lambda r: r.file_source, "where files were found: both, dbfs, workspace, none"),
+    Column("error", "string", lambda r: "; ".join(r.errors) or None, "why the scan failed"),
+]
+COLUMNS: list[Column] = [
+    *ORIGINAL,
+    *[_scoped(scope, f) for scope in SCOPES[:2] for f in COUNTERS if f.metadata["per_scope"]],
+    *[_counter(f) for f in COUNTERS if f.name not in ("files", "bytes")],
+    Column("scan_seconds", "double", lambda r: round(r.seconds, 2), "wall time from the user's first request to the last"),
+]
+COLUMN_NAMES = [c.name for c in COLUMNS]
+
+
+def record(result: UserResult, columns: list[Column] | None = None) -> dict[str, Any]:
+    """One user as typed values: ints for counts and bytes, None where the CSV is blank."""
+    return {c.name: c.value(result) for c in columns or COLUMNS}
+
+
+def as_text(column: Column, value: Any) -> str:
+    """A value as the CSV writes it."""
+    if value is None:
+        return ""
+    if column.name == "total_size_gb":
+        return f"{value:.2f}"
+    if column.name == "scan_seconds":
+        return f"{value:.2f}"
+    return str(value)
+
+
+def text_row(result: UserResult) -> dict[str, str]:
+    return {c.name: as_text(c, c.value(result)) for c in COLUMNS}

@@ -1,0 +1,47 @@
+"""Logging to stderr (never stdout, which may carry the CSV), with every record through the one redaction."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from ..api.errors import InputError
+from ..api.redact import redact
+
+log = logging.getLogger("dbx_inventory")
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def setup_logging(debug: bool = False, quiet: bool = False, log_file: str | None = None) -> None:
+    """stderr gets INFO (errors only with --quiet, everything with --debug); a --log-file gets INFO or
+    DEBUG whatever --quiet says, so cron can keep a full log while mailing only errors."""
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.DEBUG if debug else (logging.ERROR if quiet else logging.INFO))
+    handlers: list[logging.Handler] = [stderr]
+    if log_file:
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot open log file {log_file}: {exc.strerror}") from None
+        file_handler.setLevel(logging.DEBUG if debug else logging.INFO)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handlers.append(file_handler)
+    redactor = RedactingFilter()
+    stderr.setFormatter(logging.Formatter("%(message)s" if not debug else "%(asctime)s %(threadName)s %(message)s"))
+    for h in handlers:
+        h.addFilter(redactor)
+    log.handlers[:] = handlers
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    log.propagate = False
+    # The SDK logs a warning when /.well-known/databricks-config is absent: noise for an admin.
+    sdk = logging.getLogger("databricks.sdk")
+    sdk.handlers[:] = handlers if debug else []
+    sdk.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    sdk.propagate = False
+    logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -1,0 +1,120 @@
+"""Human-readable text: the single-user report and the end-of-run summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..core.summary import UserResult, total
+
+
+def human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def user_report(result: UserResult, size_estimate: int) -> str:
+    lines = [f"User: {result.username}"]
+    labels = {"dbfs": f"DBFS (dbfs:/Users/{result.username})", "workspace": f"Workspace (/Users/{result.username})"}
+    for part in result.parts:
+        label = labels.get(part.fs, part.fs)
+        if part.error:
+            lines.append(f"  {label}: ERROR {part.error}")
+        elif not part.found:
+            lines.append(f"  {label}: no home folder")
+        else:
+            t = part.tally
+            est = f", {t.estimated} objects estimated at {size_estimate} bytes each" if t.estimated else ""
+            lines.append(f"  {label}: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){est}; {t.folders} folders")
+    if result.status == "error":
+        lines.append("  Total: unknown, the scan failed (see above)")
+    else:
+        t = result.total
+        share = f"; {100 * t.estimated_bytes / t.bytes:.1f}% of the bytes estimated" if t.bytes and t.estimated_bytes else ""
+        lines.append(f"  Total: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){share}")
+    lines.append(f"  Found in: {result.file_source}    Status: {result.status}    ({result.seconds:.1f}s)")
+    return "\n".join(lines)
+
+
+def run_summary(results: Sequence[UserResult], output: str | None) -> str:
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("success", "empty", "error")}
+    grand = total(r.total for r in results if r.status != "error")
+    files, size = grand.files, grand.bytes
+    where = f"; inventory: {output}" if output and output != "-" else ""
+    return (
+        f"Scanned {len(results)} users: {counts['success']} with files, {counts['empty']} empty, "
+        f"{counts['error']} failed; {files} files, {human_bytes(size)}{where}"
+    )
+
+
+def _reason(error: str) -> str:
+    """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
+    head = error.split(" on ", 1)[0]
+    return head.split(": gave up", 1)[0].strip()
+
+
+def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (), top_users: int = 10) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The end-of-run summary as (title, header, rows) tables, rendered by rich or as plain text."""
+    ok = [r for r in results if r.status != "error"]
+    tables: list[tuple[str, list[str], list[list[str]]]] = []
+    fs_rows = []
+    for fs, label in (("dbfs", "DBFS"), ("workspace", "Workspace")):
+        parts = [p for r in ok for p in r.parts if p.fs == fs]
+        if parts:
+            t = total(p.tally for p in parts)
+            fs_rows.append([label, str(t.files), human_bytes(t.bytes), human_bytes(t.estimated_bytes)])
+    grand = total(r.total for r in ok)
+    fs_rows.append(["Total", str(grand.files), human_bytes(grand.bytes), human_bytes(grand.estimated_bytes)])
+    tables.append(("Totals by file system (users scanned completely)", ["", "files", "size", "of which estimated"], fs_rows))
+    counts = [[s, str(sum(1 for r in results if r.status == s))] for s in ("success", "empty", "error")]
+    share = f"{100 * grand.estimated_bytes / grand.bytes:.1f}%" if grand.bytes else "0%"
+    counts.append(["estimated share of bytes", share])
+    tables.append(("Users by status", ["status", "users"], counts))
+    biggest = sorted(ok, key=lambda r: r.total.bytes, reverse=True)[:top_users]
+    if biggest:
+        tables.append((f"Top {len(biggest)} users by size", ["user", "files", "size", "where"],
+                       [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source] for r in biggest]))
+    reasons: dict[str, int] = {}
+    for r in results:
+        for e in r.errors:
+            reasons[_reason(e)] = reasons.get(_reason(e), 0) + 1
+    if reasons:
+        tables.append(("Errors by reason", ["reason", "users"],
+                       [[k, str(v)] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]))
+    if top_files:
+        tables.append((f"Top {len(top_files)} files by size", ["size", "user", "where", "path"],
+                       [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
+    return tables
+
+
+def plain_tables(tables: list[tuple[str, list[str], list[list[str]]]]) -> str:
+    out = []
+    for title, header, rows in tables:
+        widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+        out.append(title)
+        out.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+        out.extend("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def print_summary(tables: list[tuple[str, list[str], list[list[str]]]], stream: Any) -> None:
+    """rich tables on a terminal, plain aligned text otherwise (cron mail, log files)."""
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=stream)
+        for title, header, rows in tables:
+            table = Table(title=title, title_justify="left")
+            for h in header:
+                table.add_column(h, justify="right" if h in ("files", "size", "users", "of which estimated") else "left")
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+    else:
+        print(plain_tables(tables), file=stream)

@@ -1,0 +1,42 @@
+"""Unity Catalog Volume paths (/Volumes/catalog/schema/volume/...) as outputs.
+
+On a Databricks cluster, Volumes are mounted as files and are written like any local path. Elsewhere, the
+file is uploaded whole through the Files API (PUT /api/2.0/fs/files{path}), which makes it appear complete
+or not at all, like the local atomic rename.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+
+from ..api.errors import ApiError, InputError
+from ..api.rest import RestClient
+
+
+def is_remote_volume(path: str | None) -> bool:
+    """A /Volumes path that is not mounted here: it must go through the Files API."""
+    if not path or not path.startswith("/Volumes/"):
+        return False
+    return not os.path.isdir(os.path.dirname(path))
+
+
+def _api(kind: str, path: str) -> str:
+    return f"/api/2.0/fs/{kind}" + urllib.parse.quote(path)
+
+
+def check_volume_directory(client: RestClient, path: str) -> None:
+    directory = os.path.dirname(path)
+    try:
+        client.request("HEAD", "files", _api("directories", directory))
+    except ApiError as exc:
+        if exc.not_found:
+            raise InputError(f"Volume directory does not exist: {directory}") from None
+        raise InputError(f"cannot use Volume directory {directory}: {exc.describe()}") from None
+
+
+def upload(client: RestClient, path: str, data: bytes) -> None:
+    try:
+        client.request("PUT", "files", _api("files", path), {"overwrite": "true"}, data=data)
+    except ApiError as exc:
+        raise InputError(f"could not write {path} to the Volume: {exc.describe()}") from None

@@ -1,0 +1,105 @@
+"""Output writers: the inventory in its three formats, and text files, always written atomically.
+
+The original wrote its inventory once, in place, and exited 0 when the write failed; one user gave a
+4-column CSV and several gave 7. Here there is one schema (columns.py), checked writable before the first
+request, written to a temporary file beside the target, fsynced, then renamed over it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import enum
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from ..api.errors import InputError
+from ..core.summary import UserResult
+from .columns import COLUMN_NAMES, record, text_row
+
+
+class OutputFormat(str, enum.Enum):
+    CSV = "csv"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+FORMAT_NAME = "dbx-inventory"
+FORMAT_VERSION = 1
+
+
+@contextlib.contextmanager
+def atomic_text(path: str) -> Iterator[IO[str]]:
+    """A text file that appears at `path` complete or not at all; `-` is stdout."""
+    if path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def check_writable(path: str) -> None:
+    """Fail before the first request, not after an hour of scanning."""
+    if path == "-":
+        return
+    if os.path.isdir(path):
+        raise InputError(f"output path is a directory: {path}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(f"output directory does not exist: {directory}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-check-", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError:
+        raise InputError(f"output is not writable: {path}") from None
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise InputError(f"output is not writable: {path}")
+
+
+def render_csv(rows: Iterable[dict[str, str]], columns: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_text(path: str, text: str) -> None:
+    try:
+        with atomic_text(path) as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def render_inventory(results: list[UserResult], fmt: str, header: dict[str, object]) -> str:
+    """csv: the original's columns first; json: a header and the users; jsonl: one user per line.
+    The machine formats carry raw numbers, and null where the CSV is blank."""
+    if fmt == OutputFormat.CSV:
+        return render_csv((text_row(r) for r in results), COLUMN_NAMES)
+    if fmt == OutputFormat.JSON:
+        doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
+               "users": [record(r) for r in results]}
+        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    return "".join(json.dumps(record(r), ensure_ascii=False) + "\n" for r in results)
+
+
+def write_inventory(path: str, results: list[UserResult], fmt: str, header: dict[str, object]) -> None:
+    write_text(path, render_inventory(results, fmt, header))

@@ -1,0 +1,113 @@
+"""One-level listers for DBFS and the Workspace: one request, a list of entries.
+
+The walk itself (which directories to open next) lives in walker.py; these only turn one API answer into
+entries, tolerating every shape databricks-api.md says can appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+from ..api.rest import RestClient
+from ..core.summary import Entry
+
+# Folders are opened, never counted. REPO is a Git folder: the original counted it as one 10 KB file and
+# never opened it, hiding everything inside.
+WORKSPACE_FOLDERS = frozenset({"DIRECTORY", "REPO"})
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) or (isinstance(value, str) and value.strip().isdigit()):
+        return int(value)
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _child_path(parent: str, raw: Any) -> str:
+    path = str(raw or "")
+    if path.startswith("dbfs:"):
+        path = path[len("dbfs:"):]
+    if not path.startswith("/"):
+        # Relative names have not been seen, but an absolute path is what the walk needs.
+        path = parent.rstrip("/") + "/" + path
+    return path.rstrip("/") or "/"
+
+
+def parse_dbfs_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    entries = []
+    for item in body.get("files") or []:  # `files` is absent for an empty directory
+        if not isinstance(item, dict) or not item.get("path"):
+            continue
+        is_dir = _truthy(item.get("is_dir"))
+        size = None if is_dir else _int_or_none(item.get("file_size"))
+        entries.append(
+            Entry(_child_path(parent, item["path"]), is_dir, size, _int_or_none(item.get("modification_time")),
+                  "DIRECTORY" if is_dir else "FILE")
+        )
+    return entries
+
+
+def parse_workspace_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    entries = []
+    for item in body.get("objects") or []:  # `objects` is absent for an empty directory
+        if not isinstance(item, dict) or not item.get("path"):
+            continue
+        kind = item.get("object_type")
+        # Unknown or missing object_type: counted as an object, unless it carries directory_info.
+        is_folder = kind in WORKSPACE_FOLDERS or (not kind and isinstance(item.get("directory_info"), dict))
+        size = None if is_folder else _int_or_none(item.get("size"))
+        mtime = _int_or_none(item.get("modified_at")) or _int_or_none(item.get("created_at"))
+        entries.append(Entry(_child_path(parent, item["path"]), is_folder, size, mtime, str(kind or "UNKNOWN")))
+    return entries
+
+
+def list_dbfs(client: RestClient, path: str) -> list[Entry]:
+    return parse_dbfs_list(client.get("dbfs", "/api/2.0/dbfs/list", {"path": path}), path)
+
+
+def list_workspace(client: RestClient, path: str) -> list[Entry]:
+    return parse_workspace_list(client.get("workspace", "/api/2.0/workspace/list", {"path": path}), path)
+
+
+# Workspace export refuses notebooks above its cap (10 MB) with this error code: not a failure, the notebook
+# simply cannot be measured and stays estimated.
+TOO_BIG = "MAX_NOTEBOOK_SIZE_EXCEEDED"
+
+
+def notebook_size(body: dict[str, Any], path: str = "") -> int:
+    """The size of an exported notebook: the length of its base64-decoded `content`."""
+    content = body.get("content")
+    if content is None:
+        return 0  # an empty notebook may come back without content
+    if not isinstance(content, str):
+        raise ValueError(f"export of {path} answered a non-string content")
+    try:
+        return len(base64.b64decode(content, validate=True))
+    except (binascii.Error, ValueError):
+        raise ValueError(f"export of {path} answered content that is not base64") from None
+
+
+def export_notebook(client: RestClient, path: str) -> int:
+    """Export one notebook (format SOURCE) through the export family's pacer; returns its size in bytes.
+    Raises ApiError like any request (400 MAX_NOTEBOOK_SIZE_EXCEEDED for a notebook over the cap)."""
+    body = client.get("export", "/api/2.0/workspace/export", {"path": path, "format": "SOURCE"})
+    return notebook_size(body, path)
+
+
+Lister = Callable[[RestClient, str], list[Entry]]
+Exporter = Callable[[RestClient, str], int]
+
+LISTERS: dict[str, Lister] = {"dbfs": list_dbfs, "workspace": list_workspace}
+

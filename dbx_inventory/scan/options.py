@@ -1,0 +1,155 @@
+"""The scan's options, typed and frozen: built once by the command line (cli/scan.py) or by the notebook entry
+point (cli/notebook.py), both through `scan_options()`, which speaks the command line's vocabulary. Everything
+below takes this object (or one derived from it), never an argparse Namespace.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api.config import AuthOptions
+from ..api.errors import InputError
+from ..api.redact import add_secret
+from ..core.locations import places
+from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..outputs.writers import OutputFormat
+from .walker import WalkOptions
+
+DEFAULT_OUTPUT = "inventory.csv"
+NO_OUTPUT = "none"  # the notebook entry point returns rows instead of writing a file
+DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the original's name
+DEFAULT_WORKERS = 8  # per API family: 16 in flight stays under the ~20-request concurrency cap
+DEFAULT_RETRY_DEADLINE = 120.0
+
+
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where Spark mode runs. Exactly one of remote, master, cluster_id, serverless, active is set."""
+
+    remote: str | None = None  # Spark Connect URL, or local[N]
+    master: str | None = None  # classic pyspark master
+    cluster_id: str | None = None  # Databricks Connect
+    serverless: bool = False
+    active: bool = False  # the session of the Databricks cluster (or notebook) this runs on
+    catalog: bool = False  # tables are written: a Spark started here keeps a persistent local metastore
+    automatic: bool = False  # chosen because the run is on a cluster, not asked for by the admin
+
+    def describe(self) -> str:
+        if self.active:
+            return "this cluster's Spark session"
+        if self.remote:
+            return f"Spark Connect {self.remote}"
+        if self.master:
+            return f"Spark master {self.master}"
+        return "serverless compute" if self.serverless else f"cluster {self.cluster_id}"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    # who
+    users: tuple[str, ...] = ()
+    users_file: str | None = None
+    # what is counted
+    file_systems: tuple[str, ...] = ("dbfs", "workspace")
+    locations: tuple[str, ...] = ("home",)
+    size_estimate: int = DEFAULT_SIZE_ESTIMATE
+    exact_notebook_sizes: bool = False
+    # where results go
+    output: str | None = None  # None: DEFAULT_OUTPUT, or only the report for a one-user look
+    format: OutputFormat = OutputFormat.CSV
+    files_output: str | None = None
+    top: int = 0
+    # how fast
+    workers: int = DEFAULT_WORKERS
+    sequential: bool = False
+    max_rps: float | None = None
+    retry_deadline: float = DEFAULT_RETRY_DEADLINE
+    progress: bool = True
+    # Spark mode
+    spark: SparkTarget | None = None
+    chunk_size: int = 100
+    fallback_local: bool = False
+    output_table: str | None = None
+    history_table: str | None = None
+    # state
+    checkpoint: str = DEFAULT_CHECKPOINT
+    resume: bool = False
+    # credentials and logging
+    auth: AuthOptions = field(default_factory=AuthOptions)
+    debug: bool = False
+    quiet: bool = False
+
+    def walk_options(self) -> WalkOptions:
+        return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
+                           self.sequential, self.size_estimate, exact_notebook_sizes=self.exact_notebook_sizes)
+
+    def result_options(self) -> dict[str, object]:
+        """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
+        return {"file_systems": list(self.file_systems), "size_estimate": self.size_estimate,
+                "exact_notebook_sizes": self.exact_notebook_sizes}
+
+
+def on_databricks_cluster() -> bool:
+    return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
+
+
+def scan_options(
+    users: Any = (), *, users_file: str | None = None, output: str | None = None, format: str = "csv",
+    files_output: str | None = None, top: int = 0, dbfs_only: bool = False, workspace_only: bool = False,
+    size_estimate: int = DEFAULT_SIZE_ESTIMATE, exact_notebook_sizes: bool = False, no_parallel: bool = False,
+    workers: int = DEFAULT_WORKERS, no_progress: bool = False, max_rps: float | None = None,
+    retry_deadline: float = DEFAULT_RETRY_DEADLINE, cluster_id: str | None = None, serverless: bool = False,
+    spark_remote: str | None = None, spark_master: str | None = None, spark_active: bool = False,
+    chunk_size: int = 100, fallback_local: bool = False, output_table: str | None = None,
+    history_table: str | None = None, checkpoint: str = DEFAULT_CHECKPOINT, resume: bool = False,
+    profile: str | None = None, workspace_url: str | None = None, token: str | None = None,
+    debug: bool = False, quiet: bool = False,
+) -> ScanOptions:
+    """ScanOptions from the command line's long options (underscores for dashes). Raises InputError, worded
+    with the flags' names, for values that cannot work together."""
+    if dbfs_only and workspace_only:
+        raise InputError("choose one of --dbfs-only and --workspace-only")
+    checks = [
+        (size_estimate < 0, "--size-estimate must be 0 or more"),
+        (workers < 1, "--workers must be at least 1"),
+        (max_rps is not None and max_rps <= 0, "--max-rps must be positive"),
+        (retry_deadline <= 0, "--retry-deadline must be positive"),
+        (chunk_size < 1, "--chunk-size must be at least 1"),
+        (top < 0, "--top must be 0 or more"),
+        (sum(bool(x) for x in (spark_remote, spark_master, serverless or cluster_id, spark_active)) > 1,
+         "choose one of --cluster-id/--serverless, --spark-remote, --spark-master, --spark-active"),
+    ]
+    for failed, message in checks:
+        if failed:
+            raise InputError(message)
+    try:
+        fmt = OutputFormat(format)
+    except ValueError:
+        raise InputError(f"--format must be one of csv, json, jsonl, not {format!r}") from None
+    tables = bool(output_table or history_table)
+    spark: SparkTarget | None = None
+    if no_parallel:
+        spark = None  # --no-parallel forces the one-request-at-a-time local scan
+    elif spark_remote or spark_master or cluster_id or serverless or spark_active:
+        spark = SparkTarget(spark_remote, spark_master, None if serverless else cluster_id, serverless,
+                            spark_active, tables)
+    elif on_databricks_cluster() and not (files_output or top):
+        spark = SparkTarget(active=True, catalog=tables, automatic=True)  # the cluster's own session
+    if spark and (files_output or top):
+        raise InputError("--files-output and --top need the local modes: in Spark mode the files are seen on the executors")
+    if tables and not spark:
+        raise InputError("--output-table and --history-table need Spark mode (--cluster-id, --serverless, "
+                         "--spark-remote, --spark-master or --spark-active)")
+    add_secret(token)  # before anything can fail and print it
+    systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
+    names = (users,) if isinstance(users, str) else tuple(str(u) for u in users)
+    return ScanOptions(
+        users=names, users_file=users_file, file_systems=systems, size_estimate=size_estimate,
+        exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
+        workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,
+        progress=not (no_progress or quiet), spark=spark, chunk_size=chunk_size, fallback_local=fallback_local,
+        output_table=output_table, history_table=history_table, checkpoint=checkpoint, resume=resume,
+        auth=AuthOptions(profile, workspace_url, token), debug=debug, quiet=quiet,
+    )

@@ -1,0 +1,192 @@
+"""The scan pipeline behind databricks_user_files_simple.py and the notebook entry point: users in, inventory
+out, with checkpoints, outputs and the choice of executor (the local walker or Spark tasks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+from .. import __version__
+from ..api.client import connect
+from ..api.errors import ExitCode, InputError, InventoryError
+from ..api.rest import RestClient
+from ..core.locations import Location
+from ..core.summary import Entry, ScanTarget, UserResult
+from ..outputs.files_output import FilesOutput
+from ..outputs.progress import Progress
+from ..outputs.text import human_bytes, plain_tables, print_summary, run_summary, summary_tables, user_report
+from ..outputs.top_files import BigFile, TopFiles
+from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
+from ..outputs.writers import check_writable, render_inventory, write_inventory
+from ..state.checkpoint import RunIdentity
+from ..state.resume import RunCheckpoint
+from .options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, NO_OUTPUT, ScanOptions
+from .spark import SparkScanner, start_spark
+from .users_input import collect_users
+from .walker import Observer, Walker
+
+log = logging.getLogger("dbx_inventory")
+
+
+@dataclass
+class ScanOutcome:
+    results: list[UserResult]  # input order; empty when interrupted
+    exit_code: ExitCode
+    top_files: list[BigFile] = field(default_factory=list)
+
+
+def execute(options: ScanOptions) -> ScanOutcome:
+    """The whole run after argument parsing: the command line and the notebook entry point share it."""
+    users = collect_users(options.users, options.users_file)
+    if not users:
+        raise InputError("no users to scan: give user names as arguments or --users-file FILE")
+    single = len(users) == 1 and not options.users_file
+    output = options.output or (None if single else DEFAULT_OUTPUT)
+    if output == NO_OUTPUT:
+        output = None
+    remote_output = is_remote_volume(output)
+    if output and not remote_output:
+        check_writable(output)
+    if is_remote_volume(options.files_output):
+        raise InputError("--files-output to a Volume works on a cluster (where Volumes are mounted): write it locally here")
+    files_out = FilesOutput(options.files_output, options.size_estimate) if options.files_output else None
+    if options.files_output:
+        check_writable(options.files_output)
+
+    walk = options.walk_options()
+    client = connect(options.auth, walk.workers, options.max_rps, options.retry_deadline, check=False)
+    # A quick look at one user leaves no checkpoint behind unless asked for.
+    use_checkpoint = not single or options.resume or options.checkpoint != DEFAULT_CHECKPOINT
+    identity = RunIdentity(client.host, options.result_options())
+    session = RunCheckpoint(options.checkpoint, identity, options.resume) if use_checkpoint else None
+    top = TopFiles(options.top) if options.top else None
+    observers = [o.observe for o in (files_out, top) if o is not None]
+    try:
+        done = session.open(users) if session else {}
+        client.check_access()
+        if output and remote_output:
+            check_volume_directory(client, output)
+        if files_out:
+            files_out.open()
+        try:
+            results, interrupted = scan_users(client, options, users, done, session, observers)
+        except InventoryError as exc:
+            if session is None or not session.holds_results:
+                raise
+            # Stopped mid-scan (credentials gone, host lost, a full disk): say what is kept and how to go on.
+            raise type(exc)(f"{exc}; the users done so far are saved in {options.checkpoint}: once that is "
+                            "fixed, run the same command with --resume to finish") from None
+        if files_out:
+            files_out.close(complete=not interrupted)
+            files_out = None
+        if interrupted:
+            where = f" and saved in {options.checkpoint}" if session else ""
+            print(f"interrupted: {len(results)} of {len(users)} users done{where}; run the same command with "
+                  "--resume to continue", file=sys.stderr)
+            return ScanOutcome([], ExitCode.INTERRUPTED)
+        ordered = [results[u.casefold()] for u in users]  # input order, whatever order users finished in
+        if output:
+            header: dict[str, object] = {"tool_version": __version__, "host": client.host,
+                                         "options": options.result_options(), "generated_at": now_iso()}
+            if remote_output:
+                upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
+            else:
+                write_inventory(output, ordered, options.format, header)
+        if session:
+            session.finish()
+            session = None
+    finally:
+        if files_out:
+            files_out.close(complete=False)
+        if session:
+            session.abandon()
+        client.close()
+    largest = top.largest() if top else []
+    report_stream = sys.stderr if output == "-" else sys.stdout
+    if single:
+        print(user_report(ordered[0], options.size_estimate), file=report_stream)
+        if largest:
+            print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
+    elif not options.quiet:
+        print_summary(summary_tables(ordered, largest), sys.stderr)
+    log.info("%s", run_summary(ordered, output))
+    code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
+    return ScanOutcome(ordered, code, largest)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scan_users(client: RestClient, options: ScanOptions, users: list[str], done: dict[str, UserResult],
+               session: RunCheckpoint | None, observers: Sequence[Observer] = ()) -> tuple[dict[str, UserResult], bool]:
+    """Scan the users not already done; record each result as soon as it is complete."""
+    results = dict(done)
+    todo = [ScanTarget(u) for u in users if u.casefold() not in results]
+    if done:
+        log.info("resuming: %d of %d users already done, %d to scan", len(users) - len(todo), len(users), len(todo))
+    progress = Progress(len(todo), client, enabled=options.progress)
+    watchers = [progress.observe, *observers]
+
+    def observe(username: str, location: Location, entries: Sequence[Entry]) -> None:
+        for watch in watchers:
+            watch(username, location, entries)
+
+    walker = Walker(client, options.walk_options(), observer=observe)
+    spark = start_spark(client, options) if todo else None
+    source: Iterator[UserResult] = spark.scan(todo) if spark else walker.scan(todo)
+    interrupted = False
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with progress:
+            for result in source:
+                if session:
+                    session.record(result)
+                results[result.username.casefold()] = result
+                progress.user_done()
+                _log_user(result, len(results), len(users))
+    except KeyboardInterrupt:
+        walker.stop()
+        interrupted = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if options.debug:
+        for pacer in client.pacers.values():
+            log.debug("pacer %s", pacer.state())
+    if spark:
+        _finish_spark(spark, options, None if interrupted else [results[u.casefold()] for u in users])
+    return results, interrupted
+
+
+def _finish_spark(spark: SparkScanner, options: ScanOptions, ordered: list[UserResult] | None) -> None:
+    """Tables are written only for a complete run (`ordered`), never for an interrupted one."""
+    if options.debug:
+        log.debug("Spark executors: %s", ", ".join(f"{h} ({n} users)" for h, n in spark.workers_seen.items()))
+        log.debug("package importable on the executors without shipping: %s", spark.importable_on_workers)
+    if ordered is not None:
+        if options.output_table:
+            spark.save_table(options.output_table, ordered)
+            log.info("Saved the inventory as table %s", options.output_table)
+        if options.history_table:
+            spark.append_history(options.history_table, ordered, now_iso())
+            log.info("Appended this run to table %s", options.history_table)
+    spark.stop()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (kill, systemd, a cluster's shutdown) ends the run like Ctrl-C: nothing half-written.
+    raise KeyboardInterrupt
+
+
+def _log_user(result: UserResult, done: int, total: int) -> None:
+    if result.status == "error":
+        log.error("[%d/%d] %s: error: %s", done, total, result.username, "; ".join(result.errors))
+    else:
+        t = result.total
+        log.debug("[%d/%d] %s: %s, %d files, %s (%s) in %.1fs", done, total, result.username, result.status,
+                  t.files, human_bytes(t.bytes), result.file_source, result.seconds)

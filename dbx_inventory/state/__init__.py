@@ -1,0 +1,1 @@
+"""What survives a crash: the checkpoint and the rules for resuming it."""

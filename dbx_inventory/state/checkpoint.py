@@ -1,0 +1,204 @@
+"""Crash-safe checkpoints: an append-only JSON Lines file, one fsynced record per completed user.
+
+The original rewrote its checkpoint in place (a crash mid-write corrupted it), only in parallel mode and per
+chunk of 100 users; users that had failed counted as done; a resumed run's saves dropped earlier results; a
+stale checkpoint from another run was silently reused. Here:
+
+- line 1 is a header: format version, tool version, workspace host, and the options that change results;
+- every completed user is appended as one line and fsynced, so `kill -9` loses at most the users in flight;
+- a torn last line (a crash mid-append) is dropped and that user rescanned; any other damage is an error;
+- `--resume` refuses a checkpoint from another workspace or with other options;
+- a lock file keeps two runs off one checkpoint;
+- a finished run deletes its checkpoint, so the next cron run starts fresh.
+
+Read one with: python -m dbx_inventory.state.checkpoint PATH [-o partial.csv]
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .. import __version__
+from ..api.errors import InputError
+from ..core.summary import PartResult, Tally, UserResult
+
+log = logging.getLogger("dbx_inventory")
+
+FORMAT = "dbx-inventory-checkpoint"
+VERSION = 1
+
+
+def result_to_record(r: UserResult) -> dict[str, Any]:
+    """One user as a JSON object: what it is, and per place its state and every counter of its tally."""
+    rec: dict[str, Any] = {"user": r.username, "status": r.status, "seconds": r.seconds, "worker": r.worker}
+    for key in ("home", "owner_status", "display_name", "error"):
+        if getattr(r, key):
+            rec[key] = getattr(r, key)
+    rec["parts"] = [{"location": p.location, "fs": p.fs, "found": p.found, "error": p.error, **p.tally.to_dict()}
+                    for p in r.parts]
+    return rec
+
+
+def record_to_result(rec: dict[str, Any]) -> UserResult:
+    parts = tuple(PartResult(p["fs"], bool(p["found"]), Tally.from_dict(p), p.get("error"), p.get("location", "home"))
+                  for p in rec["parts"])
+    return UserResult(rec["user"], parts, float(rec.get("seconds", 0.0)), str(rec.get("worker", "")),
+                      rec.get("home", ""), rec.get("owner_status", ""), rec.get("display_name", ""), rec.get("error"))
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What a checkpoint must agree with to be resumed: same workspace, same result-changing options."""
+
+    host: str
+    options: dict[str, Any]
+
+    def header(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": VERSION, "tool_version": __version__, "host": self.host,
+                "options": self.options}
+
+
+@dataclass
+class Loaded:
+    header: dict[str, Any]
+    results: dict[str, UserResult]  # by user name, casefolded
+    dropped_torn_line: bool
+
+
+def load(path: str) -> Loaded:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read checkpoint {path}: {exc.strerror}") from None
+    # Each record is written with its newline in one write: an unterminated last line is a torn append.
+    *complete, tail = raw.split(b"\n")
+    torn = tail != b""
+    records = []
+    for number, line in enumerate(complete, 1):
+        try:
+            records.append(json.loads(line.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError):
+            raise InputError(f"checkpoint {path} is corrupt at line {number}: delete it to start over") from None
+    if not records or records[0].get("format") != FORMAT:
+        raise InputError(f"{path} is not a checkpoint of this tool: delete it or choose another --checkpoint")
+    if records[0].get("version") != VERSION:
+        raise InputError(f"checkpoint {path} has format version {records[0].get('version')}, this tool writes {VERSION}: delete it to start over")
+    results: dict[str, UserResult] = {}
+    for rec in records[1:]:
+        if "user" not in rec:
+            continue
+        try:
+            result = record_to_result(rec)
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"checkpoint {path} holds a damaged record for {rec.get('user')!r}: delete it to start over") from None
+        results[result.username.casefold()] = result  # a later record (a rescan) replaces an earlier one
+    return Loaded(records[0], results, torn)
+
+
+class Checkpoint:
+    """The open checkpoint of a run: holds the lock, appends records."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock_fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
+
+    def lock(self) -> None:
+        lock_path = self.path + ".lock"
+        try:
+            fh = open(lock_path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # Some mounts (network and FUSE file systems, e.g. /Volumes) have no locks at all.
+                log.warning("cannot lock %s on this file system (%s): make sure no other run uses it", lock_path, exc.strerror)
+                self._lock_fh = fh
+                return
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise InputError(f"another run ({holder}) is using checkpoint {self.path}; wait for it to finish") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._lock_fh = fh
+
+    def start(self, identity: RunIdentity, previous: Loaded | None) -> None:
+        """Begin writing: a new file with a header, or, on resume, the previous records kept as they are."""
+        if previous is None:
+            tmp = self.path + ".tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(json.dumps(identity.header()).encode() + b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        elif previous.dropped_torn_line:
+            self._rewrite(previous)
+        self._fh = open(self.path, "ab")
+
+    def _rewrite(self, previous: Loaded) -> None:
+        # Drop the torn tail atomically, so that the next append starts on a line of its own.
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(json.dumps(previous.header).encode() + b"\n")
+            for result in previous.results.values():
+                fh.write(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def record(self, result: UserResult) -> None:
+        assert self._fh is not None
+        self._fh.write(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self, finished: bool) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        if finished:
+            for p in (self.path, self.path + ".tmp"):
+                if os.path.exists(p):
+                    os.unlink(p)
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+            try:
+                os.unlink(self.path + ".lock")
+            except OSError:
+                pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a checkpoint as an inventory CSV: the results of a crashed run are usable as they are."""
+    import argparse
+
+    from ..outputs.writers import write_inventory
+
+    ap = argparse.ArgumentParser(prog="python -m dbx_inventory.state.checkpoint", description=main.__doc__)
+    ap.add_argument("path")
+    ap.add_argument("-o", "--output", default="-")
+    a = ap.parse_args(argv)
+    try:
+        loaded = load(a.path)
+        write_inventory(a.output, list(loaded.results.values()), "csv", {})
+    except InputError as exc:
+        print(f"error: {exc}", file=__import__("sys").stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
