@@ -8,25 +8,39 @@ HOME_SYSTEMS = ("dbfs", "workspace")
 
 
 def expected_row(gt: dict, size_estimate: int = 10_000, systems: tuple[str, ...] = HOME_SYSTEMS,
-                 exact_notebooks: bool = False) -> dict[str, str]:
+                 exact_notebooks: bool = False, locations: tuple[str, ...] = ("home",),
+                 owner: bool = True) -> dict[str, str]:
     """The columns that describe the data, as the CSV writes them. A user whose home is denied is an error
-    row with blank totals."""
+    row with blank totals. `owner`: the owner_status column too (every run resolves names through SCIM)."""
+    status = {"owner_status": gt["owner_status"]} if owner else {}
     if gt["denied"] is not None and gt["denied"] in systems:
-        return {"status": "error", "file_count": "", "total_size": "", "total_size_gb": ""}
+        return {"status": "error", "file_count": "", "total_size": "", "total_size_gb": "", **status}
     dbfs, ws = "dbfs" in systems, "workspace" in systems
+    repos = ws and "repos" in locations
+    uploads = dbfs and "uploads" in locations
     if exact_notebooks:  # notebooks measured by export; those over the cap stay estimated
         estimated = gt["ws_unsized"] - gt["ws_notebooks"] + gt["ws_notebooks_too_big"]
         ws_bytes = gt["ws_known_bytes"] + gt["ws_notebook_bytes"] + size_estimate * estimated
     else:
         estimated = gt["ws_unsized"]
         ws_bytes = gt["ws_known_bytes"] + size_estimate * estimated
-    dbfs_files, dbfs_bytes = (gt["dbfs_files"], gt["dbfs_bytes"]) if dbfs else (0, 0)
-    ws_files = gt["ws_files"] if ws else 0
-    ws_bytes = ws_bytes if ws else 0
-    estimated = estimated if ws else 0
+    r, u = gt["repos"], gt["uploads"]
+    repos_files, repos_bytes = (r["files"], r["known_bytes"] + size_estimate * r["unsized"]) if repos else (0, 0)
+    uploads_files, uploads_bytes = (u["files"], u["bytes"]) if uploads else (0, 0)
+    dbfs_files = (gt["dbfs_files"] if dbfs else 0) + uploads_files
+    dbfs_bytes = (gt["dbfs_bytes"] if dbfs else 0) + uploads_bytes
+    ws_files = (gt["ws_files"] if ws else 0) + repos_files
+    ws_bytes = (ws_bytes if ws else 0) + repos_bytes
+    estimated = (estimated if ws else 0) + (r["unsized"] if repos else 0)
+    folders = ((gt["dbfs_dirs"] if dbfs else 0) + (gt["ws_folders"] if ws else 0)
+               + (r["folders"] if repos else 0) + (u["dirs"] if uploads else 0))
     files, size = dbfs_files + ws_files, dbfs_bytes + ws_bytes
     source = {(True, True): "both", (True, False): "dbfs", (False, True): "workspace"}.get(
         (dbfs_files > 0, ws_files > 0), "none")
+
+    def cell(value: int, scanned: bool) -> str:
+        return str(value) if scanned else ""
+
     return {
         "file_count": str(files),
         "total_size": str(size),
@@ -34,13 +48,18 @@ def expected_row(gt: dict, size_estimate: int = 10_000, systems: tuple[str, ...]
         "status": "success" if files else "empty",
         "file_source": source,
         "error": "",
-        "dbfs_files": str(dbfs_files) if dbfs else "",
-        "dbfs_bytes": str(dbfs_bytes) if dbfs else "",
-        "workspace_files": str(ws_files) if ws else "",
-        "workspace_bytes": str(ws_bytes) if ws else "",
+        **status,
+        "dbfs_files": cell(dbfs_files, dbfs),
+        "dbfs_bytes": cell(dbfs_bytes, dbfs),
+        "workspace_files": cell(ws_files, ws),
+        "workspace_bytes": cell(ws_bytes, ws),
+        "repos_files": cell(repos_files, repos),
+        "repos_bytes": cell(repos_bytes, repos),
+        "uploads_files": cell(uploads_files, uploads),
+        "uploads_bytes": cell(uploads_bytes, uploads),
         "estimated_objects": str(estimated),
         "estimated_bytes": str(size_estimate * estimated),
-        "folders": str((gt["dbfs_dirs"] if dbfs else 0) + (gt["ws_folders"] if ws else 0)),
+        "folders": str(folders),
         "notebooks_too_big": str(gt["ws_notebooks_too_big"] if exact_notebooks and ws else 0),
     }
 

@@ -100,34 +100,35 @@ def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server
     assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, scannable_users(workspace))
 
 
-def write_checkpoint(tmp_path, host, options=None, results=(), tail=b""):
+def write_checkpoint(tmp_path, host, users, options=None, results=(), tail=b""):
     header = {"format": FORMAT, "version": VERSION, "tool_version": "x", "host": host,
-              "options": options or ScanOptions().result_options()}
+              "options": options or ScanOptions().result_options(), "users": list(users)}
     body = json.dumps(header).encode() + b"\n"
     for r in results:
         body += json.dumps(result_to_record(r)).encode() + b"\n"
     (tmp_path / CKPT).write_bytes(body + tail)
 
 
-def test_existing_checkpoint_without_resume_is_refused(tmp_path, server, users_file):
-    write_checkpoint(tmp_path, server.url)
+def test_existing_checkpoint_without_resume_is_refused(tmp_path, server, workspace, users_file):
+    write_checkpoint(tmp_path, server.url, scannable_users(workspace))
     r = run(SCAN, "--users-file", str(users_file), env=emulator_env(tmp_path, server))
     assert r.returncode == 1 and "--resume" in r.stderr
     assert (tmp_path / CKPT).exists()  # never silently deleted
     assert sum(server.stats()["requests"].values()) == 0
 
 
-def test_foreign_workspace_and_other_options_are_refused(tmp_path, server, users_file):
-    write_checkpoint(tmp_path, "https://other.cloud.databricks.com")
+def test_foreign_workspace_and_other_options_are_refused(tmp_path, server, workspace, users_file):
+    users = scannable_users(workspace)
+    write_checkpoint(tmp_path, "https://other.cloud.databricks.com", users)
     r = run(SCAN, "--users-file", str(users_file), "--resume", env=emulator_env(tmp_path, server))
     assert r.returncode == 1 and "another workspace" in r.stderr
-    write_checkpoint(tmp_path, server.url)
+    write_checkpoint(tmp_path, server.url, users)
     r = run(SCAN, "--users-file", str(users_file), "--resume", "--dbfs-only", env=emulator_env(tmp_path, server))
     assert r.returncode == 1 and "other options" in r.stderr
 
 
-def test_corrupt_checkpoint_is_an_error_naming_the_file(tmp_path, server, users_file):
-    write_checkpoint(tmp_path, server.url)
+def test_corrupt_checkpoint_is_an_error_naming_the_file(tmp_path, server, workspace, users_file):
+    write_checkpoint(tmp_path, server.url, scannable_users(workspace))
     with open(tmp_path / CKPT, "ab") as fh:
         fh.write(b"{not json\n")
     r = run(SCAN, "--users-file", str(users_file), "--resume", env=emulator_env(tmp_path, server))
@@ -137,7 +138,7 @@ def test_corrupt_checkpoint_is_an_error_naming_the_file(tmp_path, server, users_
 
 def test_torn_last_record_is_dropped_and_that_user_rescanned(tmp_path, server, workspace, truth, users_file):
     users = scannable_users(workspace)
-    write_checkpoint(tmp_path, server.url, tail=b'{"user": "' + users[0].encode() + b'", "sta')
+    write_checkpoint(tmp_path, server.url, users, tail=b'{"user": "' + users[0].encode() + b'", "sta')
     r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
     assert r.returncode == 3, r.stderr
     assert "torn" in r.stderr
@@ -148,7 +149,7 @@ def test_error_users_are_rescanned_and_done_users_are_not(tmp_path, server, work
     a, b = (p.home for p in workspace.principals if p.case in ("both", "ws_only"))
     done = UserResult(a, (PartResult("dbfs", True, Tally(files=1, bytes=7)), PartResult("workspace", False)))
     failed = UserResult(b, (PartResult("dbfs", False), PartResult("workspace", True, Tally(), "workspace: HTTP 500")))
-    write_checkpoint(tmp_path, server.url, results=[done, failed])
+    write_checkpoint(tmp_path, server.url, [a, b], results=[done, failed])
     r = run(SCAN, a, b, "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
     assert r.returncode == 0, r.stderr
     rows = read_csv(tmp_path / "inv.csv")
@@ -168,7 +169,7 @@ def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_
 
 def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
     a = next(p.home for p in workspace.principals if p.case == "both")
-    write_checkpoint(tmp_path, server.url, results=[UserResult(a, (PartResult("dbfs", True, Tally(files=2, bytes=9)),))])
+    write_checkpoint(tmp_path, server.url, [a], results=[UserResult(a, (PartResult("dbfs", True, Tally(files=2, bytes=9)),))])
     r = subprocess.run([sys.executable, "-m", "dbx_inventory.state.checkpoint", str(tmp_path / CKPT)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr

@@ -56,7 +56,7 @@ def test_details_csv_and_max_users(tmp_path, server, workspace):
     r = export(tmp_path, server, "--details", "--max-users", "5", "-o", str(out))
     assert r.returncode == 0
     rows = read_csv(out)
-    assert list(rows[0]) == ["userName", "displayName", "active", "id"]
+    assert list(rows[0]) == ["userName", "displayName", "active", "id", "owner_status"]
     assert [r["userName"] for r in rows] == names(workspace)[:5]
     assert rows[0]["id"] == workspace.users[0]["id"]
 

@@ -22,6 +22,7 @@ EXAMPLES = """
 examples:
   %(prog)s --users-file users.csv --profile PROD --output inventory.csv
   %(prog)s jane.doe@company.com --profile PROD          # one user: a readable report
+  %(prog)s --all-homes --locations all --profile PROD -o homes.csv   # every home, removed users' included
   %(prog)s --users-file users.csv --dbfs-only -o - | sort -t, -k3 -n
   %(prog)s --users-file users.csv --no-parallel --debug  # one request at a time, every retry logged
   %(prog)s --users-file users.csv --resume               # continue after a crash, a kill or Ctrl-C
@@ -42,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("users", nargs="*", metavar="USER", help="user names to scan (before --users-file users)")
-    p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV with a userName/email column; - reads stdin")
+    p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV whose header names a userName/email/login column; - reads stdin")
+    p.add_argument("--users-column", metavar="NAME", help="the column of user names in a CSV users file, when it is none of userName, email, mail, login, user, applicationId")
+    p.add_argument("--all-homes", action="store_true", help="scan every user (active and deactivated), every service principal, and every home folder, including those of removed users; no users file needed")
+    p.add_argument("--locations", default="home", metavar="LIST", help="where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
     p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT}; - for stdout; with one user on the command line, only when given)")
     p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
                    help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")

@@ -24,6 +24,10 @@ class Location:
     def describe(self, folder: str) -> str:
         return ("dbfs:" if self.fs == "dbfs" else "") + self.path(folder)
 
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.fs}"
+
 
 HOME_DBFS = Location("home", "dbfs", "/Users")
 HOME_WORKSPACE = Location("home", "workspace", "/Users")

@@ -108,6 +108,7 @@ class PartResult:
     tally: Tally = field(default_factory=Tally)
     error: str | None = None
     location: str = "home"
+    path: str = ""  # the folder walked, e.g. /Users/jane@x.com (DBFS paths without the dbfs: scheme)
 
     @property
     def complete(self) -> bool:
@@ -122,19 +123,25 @@ class PartResult:
         return scope == self.fs or scope == self.location
 
 
+OWNER_STATUSES = ("active", "inactive", "service_principal", "removed")
+
+
 @dataclass(frozen=True)
 class ScanTarget:
     """Who to scan: the name as the admin gave it, and what is known of its owner before the walk."""
 
     name: str
     home: str = ""  # the home folder's name, when it differs from `name` (resolved through SCIM)
-    owner_status: str = ""  # active, inactive, service_principal, removed; "" when unknown
+    owner_status: str = ""  # one of OWNER_STATUSES; "" when unknown
     display_name: str = ""
-    error: str | None = None  # known to fail before any listing, e.g. no such user and no home
+    error: str | None = None  # known to fail before any listing
+    # The folder's exact spelling in a place whose root listing showed it ("home:dbfs" -> "Jane@x.com"),
+    # when it differs from the home's name.
+    folders: dict[str, str] = field(default_factory=dict)
+    identified: bool = True  # False: no identity owns this name, so a name with no home is a typo
 
-    @property
-    def folder(self) -> str:
-        return self.home or self.name
+    def folder(self, place_key: str) -> str:
+        return self.folders.get(place_key) or self.home or self.name
 
 
 @dataclass(frozen=True)
@@ -150,8 +157,11 @@ class UserResult:
 
     @classmethod
     def of(cls, target: ScanTarget, parts: tuple[PartResult, ...], seconds: float = 0.0, worker: str = "") -> UserResult:
-        return cls(target.name, parts, seconds, worker, target.home, target.owner_status, target.display_name,
-                   target.error)
+        error, owner = target.error, target.owner_status
+        if not target.identified and parts and not any(p.found or p.error for p in parts):
+            # No identity owns the name and no place holds a folder of that name: a typo, never "empty".
+            error, owner = f"no user, service principal or home named {target.name!r} in this workspace", ""
+        return cls(target.name, parts, seconds, worker, target.home, owner, target.display_name, error)
 
     def part(self, fs: str, location: str = "home") -> PartResult | None:
         return next((p for p in self.parts if p.fs == fs and p.location == location), None)

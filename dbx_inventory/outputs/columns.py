@@ -74,9 +74,16 @@ ORIGINAL = [
     Column("file_source", "string", lambda r: r.file_source, "where files were found: both, dbfs, workspace, none"),
     Column("error", "string", lambda r: "; ".join(r.errors) or None, "why the scan failed"),
 ]
+OWNER = [
+    Column("owner_status", "string", lambda r: r.owner_status or None,
+           "active, inactive, service_principal, or removed (a home no current identity owns)"),
+    Column("display_name", "string", lambda r: r.display_name or None, "the identity's displayName"),
+    Column("home_name", "string", lambda r: r.home or None, "the home's name, where it differs from username"),
+]
 COLUMNS: list[Column] = [
     *ORIGINAL,
-    *[_scoped(scope, f) for scope in SCOPES[:2] for f in COUNTERS if f.metadata["per_scope"]],
+    *OWNER,
+    *[_scoped(scope, f) for scope in SCOPES for f in COUNTERS if f.metadata["per_scope"]],
     *[_counter(f) for f in COUNTERS if f.name not in ("files", "bytes")],
     Column("scan_seconds", "double", lambda r: round(r.seconds, 2), "wall time from the user's first request to the last"),
 ]

@@ -15,10 +15,11 @@ from typing import IO, Any
 
 from ..api.errors import InputError
 from ..core.locations import Location
-from ..core.summary import Entry
+from ..core.summary import Entry, ScanTarget
 from .columns import iso_ms
 
-FIELDS = ["user", "file_system", "path", "object_type", "size", "size_estimated", "modified"]
+FIELDS = ["user", "owner_status", "file_system", "location", "path", "object_type", "size", "size_estimated",
+          "modified"]
 BATCH = 5000
 
 
@@ -57,9 +58,8 @@ class FilesOutput:
                 import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                schema = pa.schema([("user", pa.string()), ("file_system", pa.string()), ("path", pa.string()),
-                                    ("object_type", pa.string()), ("size", pa.int64()),
-                                    ("size_estimated", pa.bool_()), ("modified", pa.string())])
+                types = {"size": pa.int64(), "size_estimated": pa.bool_()}
+                schema = pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
                 self._parquet = pq.ParquetWriter(tmp, schema)
             else:
                 self._fh = open(tmp, "w", encoding="utf-8", newline="")
@@ -70,9 +70,10 @@ class FilesOutput:
             raise InputError(f"cannot write --files-output {self.path}: {exc.strerror}") from None
         return self
 
-    def observe(self, username: str, location: Location, entries: Sequence[Entry]) -> None:
+    def observe(self, target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
         rows: list[dict[str, Any]] = [
-            {"user": username, "file_system": location.fs, "path": e.path, "object_type": e.kind,
+            {"user": target.name, "owner_status": target.owner_status, "file_system": location.fs,
+             "location": location.name, "path": e.path, "object_type": e.kind,
              "size": self.size_estimate if e.size is None else e.size, "size_estimated": e.size is None,
              "modified": iso_ms(e.mtime_ms)}
             for e in entries if not e.is_folder

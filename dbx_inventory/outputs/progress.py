@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.locations import Location
-from ..core.summary import Entry
+from ..core.summary import Entry, ScanTarget
 from .text import human_bytes
 
 
@@ -45,7 +45,7 @@ class Progress:
         if self._progress is not None:
             self._progress.stop()
 
-    def observe(self, username: str, location: Location, entries: Sequence[Entry]) -> None:
+    def observe(self, target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
         if not self.enabled:
             return
         files = sum(1 for e in entries if not e.is_folder)

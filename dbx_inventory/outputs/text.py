@@ -5,31 +5,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.summary import UserResult, total
+from ..core.summary import OWNER_STATUSES, PartResult, UserResult, total
 
 
 def human_bytes(n: int) -> str:
+    """Binary units, labelled as such: 308,608,130 bytes is 294.31 MiB."""
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
         value /= 1024
     return f"{n} B"
 
 
+PLACE_LABELS = {("home", "dbfs"): "DBFS", ("home", "workspace"): "Workspace", ("repos", "workspace"): "Repos",
+                ("uploads", "dbfs"): "Uploads"}
+OWNER_WORDS = {"active": "active user", "inactive": "deactivated user (SCIM active: false)",
+               "service_principal": "service principal",
+               "removed": "removed: no current user or service principal owns this home; its data can be reclaimed"}
+
+
+def _where(part: PartResult) -> str:
+    label = PLACE_LABELS.get((part.location, part.fs), part.location)
+    return f"{label} ({'dbfs:' if part.fs == 'dbfs' else ''}{part.path})" if part.path else label
+
+
 def user_report(result: UserResult, size_estimate: int) -> str:
-    lines = [f"User: {result.username}"]
-    labels = {"dbfs": f"DBFS (dbfs:/Users/{result.username})", "workspace": f"Workspace (/Users/{result.username})"}
+    name = result.username + (f" (home {result.home})" if result.home else "")
+    lines = [f"User: {name}" + (f", {result.display_name}" if result.display_name and result.display_name != result.username else "")]
+    if result.owner_status:
+        lines.append(f"  Owner: {OWNER_WORDS.get(result.owner_status, result.owner_status)}")
+    if result.error:
+        lines.append(f"  ERROR {result.error}")
     for part in result.parts:
-        label = labels.get(part.fs, part.fs)
+        where = _where(part)
         if part.error:
-            lines.append(f"  {label}: ERROR {part.error}")
+            lines.append(f"  {where}: ERROR {part.error}")
         elif not part.found:
-            lines.append(f"  {label}: no home folder")
+            lines.append(f"  {where}: no {'home' if part.location == 'home' else 'folder'} there")
         else:
             t = part.tally
             est = f", {t.estimated} objects estimated at {size_estimate} bytes each" if t.estimated else ""
-            lines.append(f"  {label}: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){est}; {t.folders} folders")
+            lines.append(f"  {where}: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){est}; {t.folders} folders")
     if result.status == "error":
         lines.append("  Total: unknown, the scan failed (see above)")
     else:
@@ -46,21 +63,44 @@ def run_summary(results: Sequence[UserResult], output: str | None) -> str:
     files, size = grand.files, grand.bytes
     where = f"; inventory: {output}" if output and output != "-" else ""
     return (
-        f"Scanned {len(results)} users: {counts['success']} with files, {counts['empty']} empty, "
-        f"{counts['error']} failed; {files} files, {human_bytes(size)}{where}"
+        f"Scanned {plural(len(results), 'user')}: {counts['success']} with files, {counts['empty']} empty, "
+        f"{counts['error']} failed; {plural(files, 'file')}, {human_bytes(size)}{where}"
     )
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _reason(error: str) -> str:
     """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
+    if error.startswith("no user, service principal or home named"):
+        return "no user, service principal or home of that name"
     head = error.split(" on ", 1)[0]
     return head.split(": gave up", 1)[0].strip()
 
 
 def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (), top_users: int = 10) -> list[tuple[str, list[str], list[list[str]]]]:
-    """The end-of-run summary as (title, header, rows) tables, rendered by rich or as plain text."""
+    """The end-of-run summary as (title, header, rows) tables, rendered by rich or as plain text. It leads
+    with what can be reclaimed: the homes by owner status, removed users' first, then the largest of those."""
     ok = [r for r in results if r.status != "error"]
     tables: list[tuple[str, list[str], list[list[str]]]] = []
+    if any(r.owner_status for r in results):
+        by_owner = []
+        for status in ("removed", *[s for s in OWNER_STATUSES if s != "removed"], ""):
+            mine = [r for r in results if r.owner_status == status]
+            if mine:
+                t = total(r.total for r in mine if r.status != "error")
+                failed = sum(1 for r in mine if r.status == "error")
+                by_owner.append([status or "unknown", str(len(mine)), str(t.files), human_bytes(t.bytes),
+                                 str(failed) if failed else ""])
+        tables.append(("Homes by owner (removed users' homes can be reclaimed)",
+                       ["owner status", "homes", "files", "size", "failed"], by_owner))
+        removed = sorted((r for r in ok if r.owner_status == "removed" and r.total.bytes), key=lambda r: -r.total.bytes)
+        if removed:
+            tables.append((f"Largest homes of removed users (top {min(10, len(removed))})", ["user", "files", "size", "where"],
+                           [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source]
+                            for r in removed[:10]]))
     fs_rows = []
     for fs, label in (("dbfs", "DBFS"), ("workspace", "Workspace")):
         parts = [p for r in ok for p in r.parts if p.fs == fs]
@@ -74,7 +114,7 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     share = f"{100 * grand.estimated_bytes / grand.bytes:.1f}%" if grand.bytes else "0%"
     counts.append(["estimated share of bytes", share])
     tables.append(("Users by status", ["status", "users"], counts))
-    biggest = sorted(ok, key=lambda r: r.total.bytes, reverse=True)[:top_users]
+    biggest = sorted((r for r in ok if r.total.bytes), key=lambda r: r.total.bytes, reverse=True)[:top_users]
     if biggest:
         tables.append((f"Top {len(biggest)} users by size", ["user", "files", "size", "where"],
                        [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source] for r in biggest]))

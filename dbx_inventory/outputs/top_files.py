@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..core.locations import Location
-from ..core.summary import Entry
+from ..core.summary import Entry, ScanTarget
 
 
 class BigFile(NamedTuple):
@@ -26,8 +26,8 @@ class TopFiles:
         self._heap: list[BigFile] = []
         self._lock = threading.Lock()
 
-    def observe(self, username: str, location: Location, entries: Sequence[Entry]) -> None:
-        candidates = [BigFile(e.size, username, location.fs, e.path) for e in entries if not e.is_folder and e.size]
+    def observe(self, target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
+        candidates = [BigFile(e.size, target.name, location.fs, e.path) for e in entries if not e.is_folder and e.size]
         if not candidates:
             return
         with self._lock:

@@ -11,6 +11,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from ..api.errors import ApiError, AuthError
 from ..api.rest import RestClient
 from ..core.summary import Entry
 
@@ -104,6 +105,22 @@ def export_notebook(client: RestClient, path: str) -> int:
     Raises ApiError like any request (400 MAX_NOTEBOOK_SIZE_EXCEEDED for a notebook over the cap)."""
     body = client.get("export", "/api/2.0/workspace/export", {"path": path, "format": "SOURCE"})
     return notebook_size(body, path)
+
+
+def dbfs_disabled(client: RestClient) -> str | None:
+    """Why DBFS cannot be read on this workspace at all, or None. Workspaces with the DBFS root disabled
+    (`disable_legacy_dbfs`, or the account's `disable_legacy_features`) answer every DBFS call with 403
+    PERMISSION_DENIED ("Public DBFS root is disabled"); FEATURE_DISABLED has been reported too. Probed once on
+    the root, after the access check passed, so a denial here is the workspace's, not one user's."""
+    try:
+        client.get("dbfs", "/api/2.0/dbfs/list", {"path": "/"})
+    except ApiError as exc:
+        if exc.status == 401:
+            raise AuthError(f"authentication failed for DBFS ({exc.describe()})") from None
+        if exc.status == 403 or exc.error_code in ("FEATURE_DISABLED", "ENDPOINT_NOT_FOUND"):
+            code = f" {exc.error_code}" if exc.error_code and exc.error_code != str(exc.status) else ""
+            return f"HTTP {exc.status}{code} on dbfs:/"
+    return None  # anything else is no workspace-wide verdict: each user's walk reports its own failures
 
 
 Lister = Callable[[RestClient, str], list[Entry]]

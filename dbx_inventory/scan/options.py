@@ -6,13 +6,14 @@ below takes this object (or one derived from it), never an argparse Namespace.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.config import AuthOptions
 from ..api.errors import InputError
 from ..api.redact import add_secret
-from ..core.locations import places
+from ..core.locations import LOCATION_NAMES, places
 from ..core.summary import DEFAULT_SIZE_ESTIMATE
 from ..outputs.writers import OutputFormat
 from .walker import WalkOptions
@@ -51,6 +52,8 @@ class ScanOptions:
     # who
     users: tuple[str, ...] = ()
     users_file: str | None = None
+    users_column: str | None = None
+    all_homes: bool = False  # every identity and every home, instead of a list of names
     # what is counted
     file_systems: tuple[str, ...] = ("dbfs", "workspace")
     locations: tuple[str, ...] = ("home",)
@@ -87,16 +90,28 @@ class ScanOptions:
 
     def result_options(self) -> dict[str, object]:
         """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
-        return {"file_systems": list(self.file_systems), "size_estimate": self.size_estimate,
-                "exact_notebook_sizes": self.exact_notebook_sizes}
+        return {"file_systems": list(self.file_systems), "locations": list(self.locations),
+                "size_estimate": self.size_estimate, "exact_notebook_sizes": self.exact_notebook_sizes}
 
 
 def on_databricks_cluster() -> bool:
     return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
 
 
+def parse_locations(text: str | Iterable[str]) -> tuple[str, ...]:
+    """`home,repos`, `all`, or a list: the places to walk, in their fixed order."""
+    names = [n.strip().casefold() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
+    if "all" in names:
+        return LOCATION_NAMES
+    unknown = [n for n in names if n not in LOCATION_NAMES]
+    if unknown or not names:
+        raise InputError(f"--locations takes a comma list of {', '.join(LOCATION_NAMES)}, or all; not {','.join(unknown) or repr(text)}")
+    return tuple(n for n in LOCATION_NAMES if n in names)
+
+
 def scan_options(
-    users: Any = (), *, users_file: str | None = None, output: str | None = None, format: str = "csv",
+    users: Any = (), *, users_file: str | None = None, users_column: str | None = None, all_homes: bool = False,
+    locations: str | Iterable[str] = "home", output: str | None = None, format: str = "csv",
     files_output: str | None = None, top: int = 0, dbfs_only: bool = False, workspace_only: bool = False,
     size_estimate: int = DEFAULT_SIZE_ESTIMATE, exact_notebook_sizes: bool = False, no_parallel: bool = False,
     workers: int = DEFAULT_WORKERS, no_progress: bool = False, max_rps: float | None = None,
@@ -111,6 +126,9 @@ def scan_options(
     with the flags' names, for values that cannot work together."""
     if dbfs_only and workspace_only:
         raise InputError("choose one of --dbfs-only and --workspace-only")
+    names = (users,) if isinstance(users, str) else tuple(str(u) for u in users)
+    if all_homes and (names or users_file):
+        raise InputError("--all-homes finds the users itself: give no user names and no --users-file")
     checks = [
         (size_estimate < 0, "--size-estimate must be 0 or more"),
         (workers < 1, "--workers must be at least 1"),
@@ -144,9 +162,9 @@ def scan_options(
                          "--spark-remote, --spark-master or --spark-active)")
     add_secret(token)  # before anything can fail and print it
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
-    names = (users,) if isinstance(users, str) else tuple(str(u) for u in users)
     return ScanOptions(
-        users=names, users_file=users_file, file_systems=systems, size_estimate=size_estimate,
+        users=names, users_file=users_file, users_column=users_column, all_homes=all_homes,
+        locations=parse_locations(locations), file_systems=systems, size_estimate=size_estimate,
         exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
         workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,
         progress=not (no_progress or quiet), spark=spark, chunk_size=chunk_size, fallback_local=fallback_local,

@@ -3,6 +3,7 @@ out, with checkpoints, outputs and the choice of executor (the local walker or S
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import signal
@@ -13,7 +14,7 @@ from types import FrameType
 
 from .. import __version__
 from ..api.client import connect
-from ..api.errors import ExitCode, InputError, InventoryError
+from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
 from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget, UserResult
@@ -25,6 +26,8 @@ from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import check_writable, render_inventory, write_inventory
 from ..state.checkpoint import RunIdentity
 from ..state.resume import RunCheckpoint
+from .identities import find_targets
+from .listers import dbfs_disabled
 from .options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, NO_OUTPUT, ScanOptions
 from .spark import SparkScanner, start_spark
 from .users_input import collect_users
@@ -42,10 +45,10 @@ class ScanOutcome:
 
 def execute(options: ScanOptions) -> ScanOutcome:
     """The whole run after argument parsing: the command line and the notebook entry point share it."""
-    users = collect_users(options.users, options.users_file)
-    if not users:
-        raise InputError("no users to scan: give user names as arguments or --users-file FILE")
-    single = len(users) == 1 and not options.users_file
+    inputs = [] if options.all_homes else collect_users(options.users, options.users_file, options.users_column)
+    if not options.all_homes and not inputs:
+        raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
+    single = len(inputs) == 1 and not options.users_file
     output = options.output or (None if single else DEFAULT_OUTPUT)
     if output == NO_OUTPUT:
         output = None
@@ -58,23 +61,32 @@ def execute(options: ScanOptions) -> ScanOutcome:
     if options.files_output:
         check_writable(options.files_output)
 
-    walk = options.walk_options()
-    client = connect(options.auth, walk.workers, options.max_rps, options.retry_deadline, check=False)
+    client = connect(options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline,
+                     check=False)
     # A quick look at one user leaves no checkpoint behind unless asked for.
     use_checkpoint = not single or options.resume or options.checkpoint != DEFAULT_CHECKPOINT
-    identity = RunIdentity(client.host, options.result_options())
-    session = RunCheckpoint(options.checkpoint, identity, options.resume) if use_checkpoint else None
+    session = RunCheckpoint(options.checkpoint, options.resume) if use_checkpoint else None
     top = TopFiles(options.top) if options.top else None
     observers = [o.observe for o in (files_out, top) if o is not None]
+    not_scanned: dict[str, str] = {}
     try:
-        done = session.open(users) if session else {}
+        if session:
+            session.claim()  # before any request: an unfinished run's checkpoint is never overwritten
         client.check_access()
+        options = _without_disabled_dbfs(client, options, not_scanned)
+        targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
+                               bool(options.users_file))
+        names = [t.name for t in targets]
+        identity = RunIdentity(client.host, options.result_options(), None if options.all_homes else names)
+        done = session.open(identity) if session else {}
+        # Every home of a run that found its users itself, also those found by an earlier part of it.
+        names += [n for n in done if n not in set(names)] if options.all_homes else []
         if output and remote_output:
             check_volume_directory(client, output)
         if files_out:
             files_out.open()
         try:
-            results, interrupted = scan_users(client, options, users, done, session, observers)
+            results, interrupted = scan_users(client, options, targets, done, session, observers)
         except InventoryError as exc:
             if session is None or not session.holds_results:
                 raise
@@ -86,13 +98,15 @@ def execute(options: ScanOptions) -> ScanOutcome:
             files_out = None
         if interrupted:
             where = f" and saved in {options.checkpoint}" if session else ""
-            print(f"interrupted: {len(results)} of {len(users)} users done{where}; run the same command with "
+            print(f"interrupted: {len(results)} of {len(names)} users done{where}; run the same command with "
                   "--resume to continue", file=sys.stderr)
             return ScanOutcome([], ExitCode.INTERRUPTED)
-        ordered = [results[u.casefold()] for u in users]  # input order, whatever order users finished in
+        ordered = [results[n] for n in names]  # input order, whatever order users finished in
         if output:
             header: dict[str, object] = {"tool_version": __version__, "host": client.host,
                                          "options": options.result_options(), "generated_at": now_iso()}
+            if not_scanned:
+                header["not_scanned"] = not_scanned
             if remote_output:
                 upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
             else:
@@ -119,23 +133,38 @@ def execute(options: ScanOptions) -> ScanOutcome:
     return ScanOutcome(ordered, code, largest)
 
 
+def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned: dict[str, str]) -> ScanOptions:
+    """A workspace whose DBFS root is disabled is scanned as with --workspace-only, said once; the DBFS
+    columns stay blank, never 0: the files may still exist in the root storage, they just cannot be read."""
+    if "dbfs" not in options.file_systems:
+        return options
+    reason = dbfs_disabled(client)
+    if reason is None:
+        return options
+    if options.file_systems == ("dbfs",):
+        raise ConfigError(f"DBFS is disabled on this workspace ({reason}): there is nothing to scan with --dbfs-only")
+    log.warning("DBFS is disabled on this workspace (%s): scanning the Workspace only", reason)
+    not_scanned["dbfs"] = f"DBFS is disabled on this workspace ({reason})"
+    return dataclasses.replace(options, file_systems=tuple(f for f in options.file_systems if f != "dbfs"))
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scan_users(client: RestClient, options: ScanOptions, users: list[str], done: dict[str, UserResult],
+def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarget], done: dict[str, UserResult],
                session: RunCheckpoint | None, observers: Sequence[Observer] = ()) -> tuple[dict[str, UserResult], bool]:
-    """Scan the users not already done; record each result as soon as it is complete."""
+    """Scan the targets not already done; record each result as soon as it is complete."""
     results = dict(done)
-    todo = [ScanTarget(u) for u in users if u.casefold() not in results]
+    todo = [t for t in targets if t.name not in results]
     if done:
-        log.info("resuming: %d of %d users already done, %d to scan", len(users) - len(todo), len(users), len(todo))
+        log.info("resuming: %d of %d users already done, %d to scan", len(targets) - len(todo), len(targets), len(todo))
     progress = Progress(len(todo), client, enabled=options.progress)
     watchers = [progress.observe, *observers]
 
-    def observe(username: str, location: Location, entries: Sequence[Entry]) -> None:
+    def observe(target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
         for watch in watchers:
-            watch(username, location, entries)
+            watch(target, location, entries)
 
     walker = Walker(client, options.walk_options(), observer=observe)
     spark = start_spark(client, options) if todo else None
@@ -147,9 +176,9 @@ def scan_users(client: RestClient, options: ScanOptions, users: list[str], done:
             for result in source:
                 if session:
                     session.record(result)
-                results[result.username.casefold()] = result
+                results[result.username] = result
                 progress.user_done()
-                _log_user(result, len(results), len(users))
+                _log_user(result, len(results), len(targets))
     except KeyboardInterrupt:
         walker.stop()
         interrupted = True
@@ -159,7 +188,9 @@ def scan_users(client: RestClient, options: ScanOptions, users: list[str], done:
         for pacer in client.pacers.values():
             log.debug("pacer %s", pacer.state())
     if spark:
-        _finish_spark(spark, options, None if interrupted else [results[u.casefold()] for u in users])
+        scanned = {t.name for t in targets}
+        every = [results[t.name] for t in targets] + [r for n, r in results.items() if n not in scanned]
+        _finish_spark(spark, options, None if interrupted else every)
     return results, interrupted
 
 

@@ -59,14 +59,17 @@ def _active(value: Any) -> bool:
     return True if value is None else bool(value)
 
 
+SOURCES = {"user": (USERS_ENDPOINT, USER_ATTRIBUTES, "userName"),
+           "service_principal": (SP_ENDPOINT, SP_ATTRIBUTES, "applicationId")}
+
+
 def iter_principals(
-    client: RestClient, scim_filter: str | None = None, service_principals: bool = False
+    client: RestClient, scim_filter: str | None = None, kinds: tuple[str, ...] = ("user",)
 ) -> Iterator[Principal]:
-    sources = [(USERS_ENDPOINT, USER_ATTRIBUTES, "userName", "user")]
-    if service_principals:
-        sources.append((SP_ENDPOINT, SP_ATTRIBUTES, "applicationId", "service_principal"))
+    """Users and/or service principals, in SCIM order, each once."""
     seen: set[str] = set()
-    for endpoint, attributes, name_field, kind in sources:
+    for kind in kinds:
+        endpoint, attributes, name_field = SOURCES[kind]
         params: dict[str, Any] = {"attributes": attributes}
         if scim_filter:
             params["filter"] = scim_filter

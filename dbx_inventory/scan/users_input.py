@@ -1,7 +1,13 @@
 """Reading the list of users to scan: arguments, a users file, or stdin.
 
-The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names
-that differ only in case.
+A file is one name per line, taken literally (blank lines and `#` comments skipped, a BOM and CRLF line ends
+stripped), unless its first line is a CSV header. A first line that names a known column is a header, and
+that column holds the names; a first line that only looks like one (several fields and no `@`) is an input
+error that lists the columns found, never a user. Display names are never taken for user names.
+
+The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names that
+differ only in case; a plain list with `Smith, John` on one line was once read as CSV and merged the next
+fifty users into one junk name.
 """
 
 from __future__ import annotations
@@ -10,56 +16,95 @@ import csv
 import io
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ..api.errors import InputError
 
-NAME_COLUMNS = ("username", "user_name", "email", "user", "applicationid", "name")
+# The columns that hold user names, in order of preference (compared without case, spaces, '_' and '-').
+NAME_COLUMNS = ("username", "email", "emailaddress", "mail", "login", "user", "applicationid")
+MAX_NAME = 512
 
 
-def _header_column(fields: list[str]) -> int | None:
-    lowered = [f.strip().lower() for f in fields]
-    for wanted in NAME_COLUMNS:
-        if wanted in lowered:
-            return lowered.index(wanted)
-    return None
+@dataclass(frozen=True)
+class InputUser:
+    name: str
+    owner_status: str = ""  # carried from an exported CSV's owner_status column
+    display_name: str = ""
 
 
-def parse_users_text(text: str) -> list[str]:
-    """Users from a file's text: one per line, or a CSV with a userName/email column."""
+def _norm(column: str) -> str:
+    return "".join(c for c in column.casefold() if c not in " _-")
+
+
+def _name_column(header: list[str], wanted: str | None, path: str) -> int:
+    normalised = [_norm(h) for h in header]
+    choices = [_norm(wanted)] if wanted else NAME_COLUMNS
+    for choice in choices:
+        if choice in normalised:
+            return normalised.index(choice)
+    found = ", ".join(repr(h.strip()) for h in header)
+    if wanted:
+        raise InputError(f"users file {path} has no column {wanted!r}; its columns: {found}")
+    raise InputError(f"users file {path} starts with a header ({found}) that names no column of user names: "
+                     "give the column with --users-column NAME, or use one of userName, email, mail, login, user, "
+                     "applicationId")
+
+
+def _looks_like_header(fields: list[str]) -> bool:
+    known = any(_norm(f) in NAME_COLUMNS for f in fields)
+    return known or (len(fields) > 1 and not any("@" in f for f in fields))
+
+
+def _check_name(name: str, line: int, path: str) -> str:
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        what = f"longer than {MAX_NAME} characters" if len(name) > MAX_NAME else "holds a control character"
+        raise InputError(f"users file {path}, line {line}: this cannot be a user name ({what})")
+    return name
+
+
+def parse_users_text(text: str, path: str = "-", column: str | None = None) -> list[InputUser]:
+    """Users from a file's text: one per line, or a CSV whose header names the column of user names."""
     text = text.lstrip("\ufeff")
-    lines = [ln.strip() for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
+    lines = [(n, ln) for n, ln in lines if ln and not ln.startswith("#")]
     if not lines:
         return []
-    first = next(csv.reader([lines[0]]))
-    column = _header_column(first) if "@" not in lines[0] else None
-    if column is not None:
-        rows = csv.reader(io.StringIO("\n".join(lines[1:])))
-        return [row[column].strip() for row in rows if len(row) > column and row[column].strip()]
-    if any("," in ln for ln in lines):
-        # A headerless CSV: the first column is the user.
-        return [row[0].strip() for row in csv.reader(io.StringIO("\n".join(lines))) if row and row[0].strip()]
-    return [ln.strip().strip('"').strip() for ln in lines]
+    first = next(csv.reader([lines[0][1]]))
+    if column or _looks_like_header(first):
+        index = _name_column(first, column, path)
+        normalised = [_norm(h) for h in first]
+        status_at = normalised.index("ownerstatus") if "ownerstatus" in normalised else None
+        display_at = normalised.index("displayname") if "displayname" in normalised else None
+        users = []
+        for (number, _), row in zip(lines[1:], csv.reader(io.StringIO("\n".join(ln for _, ln in lines[1:])))):
+            name = row[index].strip() if len(row) > index else ""
+            if not name:
+                continue
+            status = row[status_at].strip() if status_at is not None and len(row) > status_at else ""
+            display = row[display_at].strip() if display_at is not None and len(row) > display_at else ""
+            users.append(InputUser(_check_name(name, number, path), status, display))
+        return users
+    return [InputUser(_check_name(ln, n, path)) for n, ln in lines]
 
 
-def dedupe(names: Iterable[str]) -> list[str]:
+def dedupe(users: Iterable[InputUser]) -> list[InputUser]:
     """Case-insensitive de-duplication that keeps the first spelling and the input order."""
     seen: set[str] = set()
     out = []
-    for name in names:
-        key = name.casefold()
-        if name and key not in seen:
+    for user in users:
+        key = user.name.casefold()
+        if user.name and key not in seen:
             seen.add(key)
-            out.append(name)
+            out.append(user)
     return out
 
 
-def read_users_file(path: str) -> list[str]:
+def read_users_file(path: str, column: str | None = None) -> list[InputUser]:
     if path == "-":
-        return parse_users_text(sys.stdin.read())
+        return parse_users_text(sys.stdin.read(), "(stdin)", column)
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return parse_users_text(fh.read())
+            return parse_users_text(fh.read(), path, column)
     except FileNotFoundError:
         raise InputError(f"users file not found: {path}") from None
     except IsADirectoryError:
@@ -70,8 +115,8 @@ def read_users_file(path: str) -> list[str]:
         raise InputError(f"users file is not UTF-8 text: {path}") from None
 
 
-def collect_users(positional: Iterable[str], users_file: str | None) -> list[str]:
-    names = [n.strip() for n in positional if n.strip()]
+def collect_users(positional: Iterable[str], users_file: str | None, column: str | None = None) -> list[InputUser]:
+    names = [InputUser(n.strip()) for n in positional if n.strip()]
     if users_file:
-        names += read_users_file(users_file)
+        names += read_users_file(users_file, column)
     return dedupe(names)

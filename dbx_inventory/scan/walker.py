@@ -30,7 +30,7 @@ from .listers import LISTERS, TOO_BIG, Exporter, Lister, export_notebook
 log = logging.getLogger("dbx_inventory")
 
 # An observer gets every listing as it is folded (progress display, per-file output, largest files).
-Observer = Callable[[str, Location, Sequence[Entry]], None]
+Observer = Callable[[ScanTarget, Location, Sequence[Entry]], None]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class Walker:
                 t.join(timeout=0.5)  # in-flight requests are abandoned, not awaited
 
     def _admit(self, index: int, target: ScanTarget) -> None:
-        places = [] if target.error else [_Place(loc, loc.path(target.folder)) for loc in self.options.locations]
+        places = [] if target.error else [_Place(loc, loc.path(target.folder(loc.key))) for loc in self.options.locations]
         user = _User(index, target, self.clock.time(), places, remaining=len(places))
         if not places:  # nothing to walk: known to fail before any request
             self._results.put(self._result(user))
@@ -188,7 +188,7 @@ class Walker:
         answer = _request(job, self.client, self.listers, self.exporter)
         shown = self._shown(job, answer)
         if shown and self.observer and answer.failure is None and place.error is None:
-            self.observer(user.target.name, place.location, shown)
+            self.observer(user.target, place.location, shown)
         with user.lock:
             place.found = place.found and not answer.missing
             if answer.failure and place.error is None:
@@ -243,7 +243,7 @@ class Walker:
         return None
 
     def _result(self, user: _User) -> UserResult:
-        parts = tuple(PartResult(p.location.fs, p.found, p.tally, p.error, p.location.name) for p in user.places)
+        parts = tuple(PartResult(p.location.fs, p.found, p.tally, p.error, p.location.name, p.root) for p in user.places)
         return UserResult.of(user.target, parts, round(self.clock.time() - user.started, 3), self._worker_name)
 
     def _fail(self, error: InventoryError) -> None:

@@ -40,34 +40,39 @@ def result_to_record(r: UserResult) -> dict[str, Any]:
     for key in ("home", "owner_status", "display_name", "error"):
         if getattr(r, key):
             rec[key] = getattr(r, key)
-    rec["parts"] = [{"location": p.location, "fs": p.fs, "found": p.found, "error": p.error, **p.tally.to_dict()}
-                    for p in r.parts]
+    rec["parts"] = [{"location": p.location, "fs": p.fs, "path": p.path, "found": p.found, "error": p.error,
+                     **p.tally.to_dict()} for p in r.parts]
     return rec
 
 
 def record_to_result(rec: dict[str, Any]) -> UserResult:
-    parts = tuple(PartResult(p["fs"], bool(p["found"]), Tally.from_dict(p), p.get("error"), p.get("location", "home"))
-                  for p in rec["parts"])
+    parts = tuple(PartResult(p["fs"], bool(p["found"]), Tally.from_dict(p), p.get("error"), p.get("location", "home"),
+                             p.get("path", "")) for p in rec["parts"])
     return UserResult(rec["user"], parts, float(rec.get("seconds", 0.0)), str(rec.get("worker", "")),
                       rec.get("home", ""), rec.get("owner_status", ""), rec.get("display_name", ""), rec.get("error"))
 
 
 @dataclass(frozen=True)
 class RunIdentity:
-    """What a checkpoint must agree with to be resumed: same workspace, same result-changing options."""
+    """What a checkpoint must agree with to be resumed: the same workspace, the same result-changing options,
+    and the same list of users (None: every home, found anew by each run)."""
 
     host: str
     options: dict[str, Any]
+    users: list[str] | None = None
 
     def header(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION, "tool_version": __version__, "host": self.host,
-                "options": self.options}
+        header = {"format": FORMAT, "version": VERSION, "tool_version": __version__, "host": self.host,
+                  "options": self.options}
+        if self.users is not None:
+            header["users"] = self.users
+        return header
 
 
 @dataclass
 class Loaded:
     header: dict[str, Any]
-    results: dict[str, UserResult]  # by user name, casefolded
+    results: dict[str, UserResult]  # by user name
     dropped_torn_line: bool
 
 
@@ -98,7 +103,7 @@ def load(path: str) -> Loaded:
             result = record_to_result(rec)
         except (KeyError, TypeError, ValueError):
             raise InputError(f"checkpoint {path} holds a damaged record for {rec.get('user')!r}: delete it to start over") from None
-        results[result.username.casefold()] = result  # a later record (a rescan) replaces an earlier one
+        results[result.username] = result  # a later record (a rescan) replaces an earlier one
     return Loaded(records[0], results, torn)
 
 

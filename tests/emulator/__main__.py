@@ -50,10 +50,14 @@ def main(argv=None) -> int:
     ap.add_argument("--scim-page-cap", type=int, default=100)
     ap.add_argument("--fail-always", action="append", default=[], metavar="PATH=STATUS")
     ap.add_argument("--deny-user", action="append", default=[], metavar="USERNAME")
+    ap.add_argument("--removed", type=int, default=0, help="homes of removed users (SCIM no longer lists them)")
+    ap.add_argument("--service-principals", type=int, default=None)
+    ap.add_argument("--dbfs-disabled", action="store_true", help="every DBFS call answers 403, as with disable_legacy_dbfs")
     args = ap.parse_args(argv)
 
     ws = build_workspace(seed=args.seed, users=args.users, huge_user_files=args.huge_user_files,
-                         deep_levels=args.deep_levels, deny_users=args.deny_user)
+                         deep_levels=args.deep_levels, deny_users=args.deny_user, removed=args.removed,
+                         service_principals=args.service_principals)
     if args.ground_truth:
         ws.write_ground_truth(args.ground_truth)
     kw = {} if args.rate is None else {"rate": args.rate}
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
                     fault_kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
                     max_consecutive_faults=args.max_consecutive_faults,
                     fail_always=_fail_always(args.fail_always), seed=args.fault_seed,
-                    scim_page_cap=args.scim_page_cap, **kw)
+                    scim_page_cap=args.scim_page_cap, dbfs_disabled=args.dbfs_disabled, **kw)
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -41,6 +41,7 @@ class Faults:
     fault_kinds: tuple = ("429ra", "429", "500", "502", "503", "504", "drop")
     max_consecutive_faults: int = 2
     fail_always: dict = field(default_factory=dict)  # path ("dbfs:"/"ws:" prefix optional) -> status
+    dbfs_disabled: bool = False  # the workspace's DBFS root is off (disable_legacy_dbfs): every DBFS call is 403
     seed: int = 0
     scim_page_cap: int = 100
 
@@ -341,6 +342,8 @@ class EmulatorServer:
 
     def _dbfs(self, op: str, q: dict):
         path = self._path(q, dbfs=True)
+        if self.faults.dbfs_disabled:
+            raise _err(403, f"Public DBFS root is disabled. Access is denied on path: {path}")
         self._fail_always("dbfs", path)
         result = views.dbfs_list(self.ws, path) if op == "list" else views.dbfs_status(self.ws, path)
         if result is None:

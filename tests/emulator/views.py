@@ -18,27 +18,42 @@ def _dir_info(path: str) -> dict:
     return {"path": path, "is_dir": True, "file_size": 0, "modification_time": 0}
 
 
-def _split(path: str):
-    """-> (principal, home path) when path is /Users/<home>[/...], else (None, None)."""
-    parts = path.split("/", 3)
-    if len(parts) < 3 or parts[0] != "" or parts[1] != "Users":
-        return None, None
-    return parts[2], f"/Users/{parts[2]}"
+# The places that hold one folder per principal, per file system, and the tree attribute that holds it.
+DBFS_AREAS = {"/Users": "dbfs", "/FileStore/shared_uploads": "uploads"}
+WS_AREAS = {"/Users": "ws", "/Repos": "repos"}
+# Folders above those places, as the root listings show them.
+DBFS_PARENTS = {"/": ["/FileStore", "/Users"], "/FileStore": ["/FileStore/shared_uploads"]}
+WS_PARENTS = {"/": ["/Repos", "/Users"]}
+
+
+def _split(path: str, areas: dict):
+    """-> (area root, principal's folder name, folder path) when path lies in a principal's folder."""
+    for root in areas:
+        if path.startswith(root + "/"):
+            name = path[len(root) + 1:].split("/", 1)[0]
+            return root, name, f"{root}/{name}"
+    return None, None, None
+
+
+def _tree(ws: Workspace, path: str, areas: dict):
+    """-> (principal, the tree of the place that holds path, the place's folder path), or Nones."""
+    root, name, folder = _split(path, areas)
+    p = ws.principal(name) if name else None
+    if p is None:
+        return None, None, None
+    return p, getattr(ws.trees(p), areas[root]), folder
+
+
+def _area_members(ws: Workspace, attr: str) -> list:
+    has = {"dbfs": "has_dbfs", "uploads": "has_uploads", "ws": "has_ws", "repos": "has_repos"}[attr]
+    return [p for p in ws.principals if getattr(p, has)]
 
 
 # --- DBFS ------------------------------------------------------------------------------------
-def _dbfs_tree(ws: Workspace, path: str):
-    home, _ = _split(path)
-    p = ws.principal(home) if home else None
-    if p is None or not p.has_dbfs:
-        return None
-    return ws.trees(p).dbfs
-
-
 def dbfs_status(ws: Workspace, path: str) -> dict | None:
-    if path in ("/", "/Users"):
+    if path in DBFS_PARENTS or path in DBFS_AREAS:
         return _dir_info(path)
-    tree = _dbfs_tree(ws, path)
+    _, tree, _ = _tree(ws, path, DBFS_AREAS)
     if tree is None:
         return None
     if path in tree:
@@ -51,11 +66,11 @@ def dbfs_status(ws: Workspace, path: str) -> dict | None:
 
 
 def dbfs_list(ws: Workspace, path: str) -> list | None:
-    if path == "/":
-        return [_dir_info("/Users")]
-    if path == "/Users":
-        return [_dir_info(f"/Users/{p.home}") for p in ws.principals if p.has_dbfs]
-    tree = _dbfs_tree(ws, path)
+    if path in DBFS_PARENTS:
+        return [_dir_info(c) for c in DBFS_PARENTS[path]]
+    if path in DBFS_AREAS:
+        return [_dir_info(f"{path}/{p.home}") for p in _area_members(ws, DBFS_AREAS[path])]
+    _, tree, _ = _tree(ws, path, DBFS_AREAS)
     if tree is None:
         return None
     children = tree.get(path)
@@ -90,20 +105,16 @@ def _dir_object(path: str, oid: int) -> dict:
 
 def ws_entry(ws: Workspace, path: str):
     """-> ("root", oid) / ("dir", oid) / ("obj", entry tuple) / None. Raises Denied."""
-    if path == "/":
+    if path in WS_PARENTS or path in WS_AREAS:
         return ("root", 1)
-    if path == "/Users":
-        return ("root", 2)
-    home, home_path = _split(path)
-    p = ws.principal(home) if home else None
+    p, tree, folder = _tree(ws, path, WS_AREAS)
     if p is None:
         return None
-    if p.home in ws.denied:
+    if p.home in ws.denied and folder == f"/Users/{p.home}":
         raise Denied(path)
-    if not p.has_ws:
+    if tree is None:
         return None
-    tree = ws.trees(p).ws
-    if path == home_path:
+    if path == folder:
         return ("dir", p.oid_base)
     parent, _, name = path.rpartition("/")
     e = tree.get(parent, {}).get(name)
@@ -119,18 +130,17 @@ def ws_status(ws: Workspace, path: str) -> dict | None:
 
 
 def ws_list(ws: Workspace, path: str) -> list | None:
-    if path == "/":
-        return [_dir_object("/Users", 2)]
-    if path == "/Users":
-        return [_dir_object(f"/Users/{p.home}", p.oid_base) for p in ws.principals if p.has_ws]
+    if path in WS_PARENTS:
+        return [_dir_object(c, 2 + i) for i, c in enumerate(WS_PARENTS[path])]
+    if path in WS_AREAS:
+        return [_dir_object(f"{path}/{p.home}", p.oid_base) for p in _area_members(ws, WS_AREAS[path])]
     found = ws_entry(ws, path)
     if found is None:
         return None
     if found[0] == "obj" and found[1][0] not in FOLDER_TYPES:
         return [_object(path, found[1])]  # listing a notebook/file answers that object
-    home, _ = _split(path)
-    children = ws.trees(ws.principal(home)).ws[path]
-    return [_object(f"{path}/{n}", e) for n, e in children.items()]
+    _, tree, _ = _tree(ws, path, WS_AREAS)
+    return [_object(f"{path}/{n}", e) for n, e in tree[path].items()]
 
 
 def ws_export(ws: Workspace, path: str):

@@ -7,6 +7,7 @@ server only materialises the trees that are actually walked.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -31,6 +32,8 @@ WEIRD_NAMES = (
 )
 LANG_EXT = {"PYTHON": "py", "SQL": "sql", "SCALA": "scala", "R": "r"}
 OTHER_KINDS = ("LIBRARY", "DASHBOARD", "MLFLOW_EXPERIMENT", None)  # None: no object_type key
+# Seen in practice beyond the documented types; each is counted as an object.
+UNDOCUMENTED_KINDS = ("ALERT", "GENIE_SPACE", "QUERY", "DASHBOARD_V2")
 FOLDER_TYPES = ("DIRECTORY", "REPO")
 
 _FIRST = ("anna", "bob", "chen", "dara", "eve", "farid", "gia", "hugo", "ines", "jon", "kai",
@@ -51,6 +54,17 @@ class Principal:
     has_dbfs: bool  # decided up front so /Users can be listed without generating every tree
     has_ws: bool
     service_principal: bool = False
+    in_scim: bool = True  # False: a removed user, whose homes Databricks keeps
+    has_repos: bool = False  # /Repos/<home>
+    has_uploads: bool = False  # dbfs:/FileStore/shared_uploads/<home>
+
+    @property
+    def owner_status(self) -> str:
+        if not self.in_scim:
+            return "removed"
+        if self.service_principal:
+            return "service_principal"
+        return "active" if self.active else "inactive"
 
     @property
     def oid_base(self) -> int:
@@ -68,6 +82,8 @@ class Trees:
     dbfs: dict | None
     ws: dict | None
     home_oid: int
+    repos: dict | None = None  # Workspace-shaped, rooted at /Repos/<home>
+    uploads: dict | None = None  # DBFS-shaped, rooted at /FileStore/shared_uploads/<home>
 
 
 class _Builder:
@@ -226,8 +242,14 @@ def _gen_case(b: _Builder, p: Principal, deep_levels: int, huge_files: int) -> N
         b.ws_file(k, "sized.py", True)
         b.ws_file(k, "zero.txt", 0)
         b.ws_file(k, "unsized.txt", None)
-        for kind in OTHER_KINDS:
+        for kind in OTHER_KINDS + UNDOCUMENTED_KINDS:
             b.other(k, f"obj {kind or 'untyped'}", kind)
+        bundle = b.ws_folder(b.ws_folder(b.home, ".bundle"), "my_project")  # what `databricks bundle deploy` leaves
+        b.ws_file(bundle, "databricks.yml", True)
+        b.notebook(bundle, "job notebook")
+        trash = b.ws_folder(b.home, "Trash")  # deleted objects wait here
+        b.notebook(trash, "deleted notebook")
+        b.ws_file(trash, "deleted.csv", None)
     elif case == "weird":  # names that break naive URL handling
         d = b.dbfs_dir(b.home, "weird names é 日本 #%&+?'\"")
         w = b.ws_folder(b.home, "weird names é 日本 #%&+?'\"")
@@ -259,6 +281,18 @@ def _gen_case(b: _Builder, p: Principal, deep_levels: int, huge_files: int) -> N
                 b.notebook(b.home, rng.choice(WEIRD_NAMES))
 
 
+def _gen_repos(b: _Builder) -> None:
+    """/Repos/<user>: one or two Git folders (REPO objects) holding notebooks, files and folders."""
+    home = b.ws_home()
+    for k in range(b.rng.randint(1, 2)):
+        repo = b.ws_folder(home, f"{b.word()}-repo-{k}", kind="REPO")
+        b.ws_file(repo, "README.md", True)
+        src = b.ws_folder(repo, "src")
+        for _ in range(b.rng.randint(1, 6)):
+            b.notebook(src, f"{b.word()} notebook")
+        b.ws_file(b.ws_folder(src, "lib"), "util.py", True if b.rng.random() < 0.7 else None)
+
+
 def _gen_huge(b: _Builder, n: int) -> None:
     """About n DBFS files over about n/50 dirs (two levels), plus about n/10 workspace objects."""
     h = b.dbfs_home()
@@ -283,7 +317,8 @@ def _gen_huge(b: _Builder, n: int) -> None:
 class Workspace:
     """The synthetic workspace. Public: users, service_principals, ground_truth(), write_ground_truth()."""
 
-    def __init__(self, seed: int, users: int, huge_user_files: int, deep_levels: int, deny_users=()):
+    def __init__(self, seed: int, users: int, huge_user_files: int, deep_levels: int, deny_users=(),
+                 removed: int = 0, service_principals: int | None = None):
         self.seed = seed
         self.deep_levels = deep_levels
         self.huge_user_files = huge_user_files
@@ -335,20 +370,40 @@ class Workspace:
                 has = tuple(bool(x) for x in HOMES[case])
             self._add(Principal(name, idx, case, active, *has))
 
-        if users >= 20:
-            for k in range(2):
+        n_sps = (2 if users >= 20 else 0) if service_principals is None else service_principals
+        if n_sps:
+            for k in range(n_sps):
                 a, b, c, d, e = (rng.getrandbits(32), rng.getrandbits(16), 0x4000 | rng.getrandbits(12),
                                  0x8000 | rng.getrandbits(14), rng.getrandbits(48))
                 app_id = f"{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}"
                 sp = {"id": new_id(), "applicationId": app_id,
-                      "displayName": f"sp-{'jobs' if k == 0 else 'ci'}", "active": True}
+                      "displayName": f"sp-{'jobs' if k == 0 else 'ci' if k == 1 else k}", "active": True}
                 self.service_principals.append(sp)
-                case = "sp" if k == 0 else "none"
+                case = "sp" if k % 2 == 0 else "none"
                 self._add(Principal(app_id, len(self.principals), case, True, *map(bool, HOMES[case]),
                                     service_principal=True))
 
+        # Removed users: Databricks keeps their homes, SCIM no longer lists them. Drawn from a generator of
+        # their own, so adding them leaves every other principal (and every benchmark) as it was.
+        extra = random.Random(f"{seed}:places")
+        for k in range(removed):
+            name = f"{extra.choice(_FIRST)}.{extra.choice(_LAST)}.left{k}@example.com"
+            self._add(Principal(name, len(self.principals), "random", False, extra.random() < 0.5, True, in_scim=False))
+        # The places beyond the homes: Repos and UI uploads, for about a third and a quarter of principals,
+        # and always for the first "both" user.
+        for i, p in enumerate(self.principals):
+            first_both = p.case == "both" and not any(q.case == "both" for q in self.principals[:i])
+            repos = first_both or (p.case != "none" and extra.random() < 0.3)
+            uploads = first_both or (p.case != "none" and extra.random() < 0.25)
+            if repos or uploads:
+                self.principals[i] = dataclasses.replace(p, has_repos=repos, has_uploads=uploads)
+                self._by_home[p.home] = self.principals[i]
         self._cache: OrderedDict[str, Trees] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def removed(self) -> list[Principal]:
+        return [p for p in self.principals if not p.in_scim]
 
     def _add(self, p: Principal) -> None:
         self.principals.append(p)
@@ -377,7 +432,16 @@ class Workspace:
         b = _Builder(rng, f"/Users/{p.home}", p.oid_base)
         _gen_case(b, p, self.deep_levels, self.huge_user_files)
         assert (b.dbfs is not None, b.ws is not None) == (p.has_dbfs, p.has_ws), p
-        return Trees(b.dbfs, b.ws, p.oid_base)
+        repos = uploads = None
+        if p.has_repos:
+            r = _Builder(rng, f"/Repos/{p.home}", p.oid_base + 5 * 10**6)
+            _gen_repos(r)
+            repos = r.ws
+        if p.has_uploads:
+            u = _Builder(rng, f"/FileStore/shared_uploads/{p.home}", p.oid_base)
+            u.random_dbfs(rng.randint(1, 12), max_depth=2)
+            uploads = u.dbfs
+        return Trees(b.dbfs, b.ws, p.oid_base, repos, uploads)
 
     # --- ground truth --------------------------------------------------------------------
     def ground_truth(self) -> dict:
@@ -392,45 +456,58 @@ class Workspace:
             json.dump(self.ground_truth(), f, ensure_ascii=False, indent=1)
 
 
-def _summarise(t: Trees, p: Principal, denied: bool) -> dict:
-    g = {"dbfs_exists": t.dbfs is not None, "dbfs_files": 0, "dbfs_bytes": 0, "dbfs_dirs": 0,
-         "ws_exists": t.ws is not None, "ws_files": 0, "ws_known_bytes": 0, "ws_unsized": 0,
-         "ws_folders": 0, "ws_notebooks": 0, "ws_notebook_bytes": 0, "ws_notebooks_too_big": 0,
-         "denied": "workspace" if denied else None, "newest_mtime_ms": None, "active": p.active,
-         "service_principal": p.service_principal}
-    newest = None
-    if t.dbfs is not None:
-        g["dbfs_dirs"] = len(t.dbfs) - 1  # every directory is a key; the home is excluded
-        for children in t.dbfs.values():
-            for is_dir, size, mtime in children.values():
+def _dbfs_counts(tree: dict | None) -> dict:
+    out = {"exists": tree is not None, "files": 0, "bytes": 0, "dirs": 0}
+    if tree is not None:
+        out["dirs"] = len(tree) - 1  # every directory is a key; the root of the place is excluded
+        for children in tree.values():
+            for is_dir, size, _mtime in children.values():
                 if not is_dir:
-                    g["dbfs_files"] += 1
-                    g["dbfs_bytes"] += size
-                    newest = mtime if newest is None else max(newest, mtime)
-    if t.ws is not None:
-        for children in t.ws.values():
-            for kind, _oid, a, b, c in children.values():
-                if kind in FOLDER_TYPES:
-                    g["ws_folders"] += 1
-                    continue
-                g["ws_files"] += 1
-                if kind == "FILE" and a is not None:
-                    g["ws_known_bytes"] += a
+                    out["files"] += 1
+                    out["bytes"] += size
+    return out
+
+
+def _ws_counts(tree: dict | None) -> dict:
+    out = {"exists": tree is not None, "files": 0, "known_bytes": 0, "unsized": 0, "folders": 0}
+    for children in (tree or {}).values():
+        for kind, _oid, a, _b, _c in children.values():
+            if kind in FOLDER_TYPES:
+                out["folders"] += 1
+                continue
+            out["files"] += 1
+            if kind == "FILE" and a is not None:
+                out["known_bytes"] += a
+            else:
+                out["unsized"] += 1
+    return out
+
+
+def _summarise(t: Trees, p: Principal, denied: bool) -> dict:
+    d, w = _dbfs_counts(t.dbfs), _ws_counts(t.ws)
+    g = {"dbfs_exists": d["exists"], "dbfs_files": d["files"], "dbfs_bytes": d["bytes"], "dbfs_dirs": d["dirs"],
+         "ws_exists": w["exists"], "ws_files": w["files"], "ws_known_bytes": w["known_bytes"],
+         "ws_unsized": w["unsized"], "ws_folders": w["folders"], "ws_notebooks": 0, "ws_notebook_bytes": 0,
+         "ws_notebooks_too_big": 0, "denied": "workspace" if denied else None, "active": p.active,
+         "service_principal": p.service_principal, "owner_status": p.owner_status,
+         "repos": _ws_counts(t.repos), "uploads": _dbfs_counts(t.uploads)}
+    times = [m for children in (t.dbfs or {}).values() for is_dir, _s, m in children.values() if not is_dir]
+    for children in (t.ws or {}).values():
+        for kind, _oid, _a, b, c in children.values():
+            if kind == "FILE":
+                times.append(c)
+            elif kind == "NOTEBOOK":
+                g["ws_notebooks"] += 1
+                if b > NOTEBOOK_LIMIT:
+                    g["ws_notebooks_too_big"] += 1
                 else:
-                    g["ws_unsized"] += 1
-                if kind == "FILE":
-                    newest = c if newest is None else max(newest, c)
-                if kind == "NOTEBOOK":
-                    g["ws_notebooks"] += 1
-                    if b > NOTEBOOK_LIMIT:
-                        g["ws_notebooks_too_big"] += 1
-                    else:
-                        g["ws_notebook_bytes"] += b
-    g["newest_mtime_ms"] = newest
+                    g["ws_notebook_bytes"] += b
+    g["newest_mtime_ms"] = max(times, default=None)
     return g
 
 
 def build_workspace(seed: int = 1, users: int = 40, huge_user_files: int = 0, deep_levels: int = 14,
-                    deny_users=()) -> Workspace:
-    """Build a deterministic synthetic workspace (trees are generated lazily on first use)."""
-    return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users))
+                    deny_users=(), removed: int = 0, service_principals: int | None = None) -> Workspace:
+    """Build a deterministic synthetic workspace (trees are generated lazily on first use). `removed` adds
+    homes of users SCIM no longer lists; `service_principals` overrides the default (2 from 20 users)."""
+    return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users), removed, service_principals)
