@@ -51,13 +51,14 @@ MEASURE = (
 )
 
 
-def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) -> tuple[float, Path, int, str]:
-    users_file = write_users_file(workdir / "users.txt", users)
+def scan(srv: EmulatorServer, users: list[str] | None, args: list[str], workdir: Path) -> tuple[float, Path, int, str]:
+    """Run the real scanner on `users` (None: --all-homes finds them)."""
+    who = ["--all-homes"] if users is None else ["--users-file", str(write_users_file(workdir / "users.txt", users))]
     out = workdir / "inventory.csv"
     env = {**os.environ, "DATABRICKS_HOST": srv.url, "DATABRICKS_TOKEN": TOKEN, "HOME": str(workdir)}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users_file),
+        [sys.executable, "-c", MEASURE, str(ROOT / "databricks_user_files_simple.py"), *who,
          "-o", str(out), "--quiet", "--no-progress", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir,
     )
@@ -67,14 +68,24 @@ def scan(srv: EmulatorServer, users: list[str], args: list[str], workdir: Path) 
     return elapsed, out, proc.returncode, proc.stderr
 
 
-def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Faults, workdir: Path) -> dict:
-    ws = build_workspace(seed=42, users=n_users, huge_user_files=huge)
+REMOVED = 25  # homes of removed users in the benchmark's workspace: only --all-homes sees them
+
+
+def timed_mode(label: str, n_users: int, huge: int, args: list[str], faults: Faults, workdir: Path,
+               all_homes: bool = False) -> dict:
+    ws = build_workspace(seed=42, users=n_users, huge_user_files=huge, removed=REMOVED)
     truth = ws.ground_truth()
-    users = [u["userName"] for u in ws.users]
+    if all_homes:  # the scanner's order: SCIM users, service principals, then removed homes by name
+        users = ([u["userName"] for u in ws.users] + [p.home for p in ws.principals if p.service_principal]
+                 + sorted((p.home for p in ws.removed), key=str.casefold))
+    else:
+        users = [u["userName"] for u in ws.users]
     minimum = minimum_requests(truth, users)
+    if all_homes:  # one listing of each root to find the homes
+        minimum = {family: n + 1 for family, n in minimum.items()}
     bound = max(n / RATE for n in minimum.values())
     with EmulatorServer(ws, token=TOKEN, faults=faults) as srv:
-        elapsed, out, _, _ = scan(srv, users, args, workdir)
+        elapsed, out, _, _ = scan(srv, None if all_homes else users, args, workdir)
         stats = srv.stats()
     requests = sum(v for k, v in stats["requests"].items() if k in ("dbfs", "workspace"))
     wrong = check_exact(out, truth, users)
@@ -119,8 +130,8 @@ def main() -> int:
     ap.add_argument("--huge-user-files", type=int, default=3000)
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--concurrency-cap", type=int, default=20)
-    ap.add_argument("--modes", default="sequential,default,4x,spark,memory",
-                    help="which runs, comma-separated: sequential, default, 4x, spark, memory")
+    ap.add_argument("--modes", default="sequential,default,all-homes,4x,spark,memory",
+                    help="which runs, comma-separated: sequential, default, all-homes, 4x, spark, memory")
     ap.add_argument("--memory-users", type=int, default=10_000)
     ap.add_argument("--memory-huge-files", type=int, default=500_000, help="one huge user, to reach about a million files")
     a = ap.parse_args()
@@ -134,15 +145,16 @@ def main() -> int:
     catalogue = [
         ("sequential", "--no-parallel", a.users, ["--no-parallel"]),
         ("default", "default (concurrent)", a.users, []),
+        ("all-homes", f"--all-homes (+{REMOVED} removed)", a.users, []),
         ("4x", "default, 4x users", a.users * 4, []),
         # Spark pays off on a cluster next to the workspace; here it shows its fixed cost.
         ("spark", "Spark local[2] (classic)", a.users, ["--spark-master", "local[2]"]),
     ]
-    modes = [(label, n, args) for key, label, n, args in catalogue if key in wanted]
+    modes = [(key, label, n, args) for key, label, n, args in catalogue if key in wanted]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, n, args in modes:
-            r = timed_mode(label, n, a.huge_user_files, args, faults, Path(tmp))
+        for key, label, n, args in modes:
+            r = timed_mode(label, n, a.huge_user_files, args, faults, Path(tmp), all_homes=key == "all-homes")
             rows.append(r)
             exact = "yes" if r["wrong_rows"] == 0 and r["listed_twice"] == 0 else f"NO({r['wrong_rows']})"
             print(f"{r['mode']:<28}{r['users']:>6}{r['wall_s']:>9.1f}{r['requests']:>10}{r['min_requests']:>9}"

@@ -14,6 +14,8 @@ from .retry import RetryPolicy
 
 # The walk runs a lane of workers for each of DBFS listings, Workspace listings and notebook exports.
 WALK_LANES = 3
+# A run stops when the workspace has answered nothing for this long (or --retry-deadline, if shorter).
+LOST_AFTER = 60.0
 
 
 def build_client(config: Any, workers: int, max_rps: float | None = None, retry_deadline: float = 120.0,
@@ -22,7 +24,7 @@ def build_client(config: Any, workers: int, max_rps: float | None = None, retry_
     clock = clock or RealClock()
     pacers = {f: Pacer(f, clock, max_rps=max_rps, max_in_flight=workers) for f in FAMILIES}
     return RestClient(config, RetryPolicy(deadline=retry_deadline), clock, pacers,
-                      pool_size=WALK_LANES * workers + 4)
+                      pool_size=WALK_LANES * workers + 4, lost_after=min(LOST_AFTER, retry_deadline))
 
 
 def connect(auth: AuthOptions, workers: int, max_rps: float | None = None, retry_deadline: float = 120.0,

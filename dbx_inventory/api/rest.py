@@ -13,7 +13,7 @@ import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -22,11 +22,29 @@ from requests.adapters import HTTPAdapter
 from .clock import Clock, RealClock
 from .errors import ApiError, AuthError, UnreachableError
 from .pacer import Pacer
-from .retry import RetryPolicy, classify_exception, classify_response
+from .retry import RetryPolicy, Verdict, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
 FAMILIES = ("scim", "dbfs", "workspace", "export", "files")
+MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
+# Why a parsed body is not the documented shape, or None.
+Shape = Callable[[Any], "str | None"]
+
+
+def error_in_body(body: dict[str, Any]) -> str | None:
+    """An error body sent with a 2xx status (gateways do that): the Databricks or the SCIM shape."""
+    code = body.get("error_code") or body.get("scimType") or body.get("error")
+    message = body.get("message") or body.get("detail")
+    if code or message:
+        return f"an error in a 2xx answer: {code or ''}{': ' if code and message else ''}{message or ''}"[:300]
+    return None
+
+
+def json_object(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    return error_in_body(body)
 
 
 def error_fields(resp: requests.Response) -> tuple[str, str]:
@@ -53,6 +71,7 @@ class RestClient:
         pool_size: int = 16,
         timeout: tuple[float, float] = (10.0, 90.0),
         rng: random.Random | None = None,
+        lost_after: float = 60.0,
     ) -> None:
         self.config = config
         self.host = str(config.host).rstrip("/")
@@ -62,6 +81,10 @@ class RestClient:
         self.timeout = timeout
         self._rng = rng or random.Random()
         self.retries = 0
+        # A host that has not answered any request of any family for this long is gone: the run stops
+        # instead of failing the remaining users one retry deadline at a time.
+        self.lost_after = lost_after
+        self._last_contact: float | None = None  # when the host last answered; None: never yet
         self._recheck_lock = threading.Lock()
         self._last_check: tuple[float, AuthError | None] = (float("-inf"), None)  # (started, its failure)
         self._session = requests.Session()
@@ -75,20 +98,41 @@ class RestClient:
         self._session.close()
 
     def get(
-        self, family: str, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None
+        self, family: str, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None,
+        shape: Shape | None = None, retry_malformed: bool = True,
     ) -> dict[str, Any]:
-        """GET one endpoint; returns the JSON body or raises ApiError once retries are exhausted."""
-        return self._json(self.request("GET", family, api_path, params, policy), api_path)
+        """GET one endpoint; returns its JSON body, or raises ApiError once retries are exhausted.
+
+        A 2xx answer that is not JSON, or whose body is not the documented shape (`shape` says why not; by
+        default any JSON object will do), is a failed request like a 5xx: proxies and gateways answer 200 with
+        an HTML page or an error body, and counting that as an empty folder would report data as gone."""
+        parsed: dict[str, Any] = {}
+
+        def accept(resp: requests.Response) -> str | None:
+            try:
+                body = resp.json()
+            except ValueError:
+                return "not JSON"
+            problem = (shape or json_object)(body)
+            if problem is None:
+                parsed["body"] = body
+            return problem
+
+        self.request("GET", family, api_path, params, policy, accept=accept, retry_malformed=retry_malformed)
+        return parsed["body"]
 
     def request(
         self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None = None,
         policy: RetryPolicy | None = None, data: bytes | None = None,
+        accept: Callable[[requests.Response], str | None] | None = None, retry_malformed: bool = True,
     ) -> requests.Response:
-        """One call with the retry policy and the family's pacer; a 2xx response, or ApiError."""
+        """One call with the retry policy and the family's pacer; a 2xx response that `accept` finds no
+        fault with, or ApiError."""
         policy = policy or self.policy
         pacer = self.pacers[family]
         target = str((params or {}).get("path", api_path))
         started = self.clock.time()
+        first_drop: float | None = None  # this request's first connection failure
         attempt = 0
         while True:
             attempt += 1
@@ -103,19 +147,31 @@ class RestClient:
                 pacer.release()
                 verdict = classify_exception(exc)
                 message = verdict.reason
+                first_drop = self.clock.time() if first_drop is None else first_drop
+                if verdict.retry and self._lost(first_drop, give_up=False):
+                    raise self._lost_error(verdict.reason) from None
             else:
                 status = resp.status_code
                 if 200 <= status < 300:
                     pacer.release()
-                    return resp
-                code, message = error_fields(resp)
-                verdict = classify_response(status, code, resp.headers, time.time())
-                pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
+                    problem = accept(resp) if accept else None
+                    if problem is None:
+                        self._succeeded()
+                        return resp
+                    code, message = MALFORMED, f"malformed answer: {problem}"
+                    verdict = Verdict(retry_malformed, message)
+                else:
+                    self._succeeded()  # the host answered: it is there
+                    code, message = error_fields(resp)
+                    verdict = classify_response(status, code, resp.headers, time.time())
+                    pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
             if not verdict.retry:
                 raise ApiError(status, code, message, target)
             wait = policy.wait(verdict, attempt, self._rng)
             elapsed = self.clock.time() - started
             if policy.gives_up(attempt, elapsed, wait):
+                if status is None and first_drop is not None and self._lost(first_drop, give_up=True):
+                    raise self._lost_error(verdict.reason)
                 raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target)
             self.retries += 1
             log.debug(
@@ -123,6 +179,23 @@ class RestClient:
                 family, target, wait, attempt + 1, policy.max_attempts, verdict.reason,
             )
             self.clock.sleep(wait)
+
+    def _succeeded(self) -> None:
+        self._last_contact = self.clock.time()  # a float store: atomic enough across worker threads
+
+    def _lost(self, first_drop: float, give_up: bool) -> bool:
+        """Whether the host, which did answer earlier in this run, is gone: no request of any family has had
+        an answer for `lost_after` seconds, or (as this request gives up) since its first failure. Failing
+        the request instead would mark user after user as failed, each after its own retry deadline."""
+        if self._last_contact is None:
+            return False  # never reached: the access check says "cannot reach" instead
+        if give_up and self._last_contact < first_drop:
+            return True
+        return self.clock.time() - self._last_contact > self.lost_after
+
+    def _lost_error(self, reason: str) -> UnreachableError:
+        silent = self.clock.time() - (self._last_contact or 0.0)
+        return UnreachableError(f"lost contact with {self.host}: no answer to any request for {silent:.0f} s ({reason})")
 
     def _url(self, api_path: str, params: Mapping[str, Any] | None) -> str:
         # Percent-encode everything (a space as %20, never '+'), so that names with spaces, '+', '#', '&'
@@ -138,22 +211,18 @@ class RestClient:
         except Exception as exc:  # the SDK raises ValueError or provider-specific errors
             raise AuthError(f"authentication failed: could not obtain credentials ({type(exc).__name__})") from None
 
-    def _json(self, resp: requests.Response, api_path: str) -> dict[str, Any]:
-        try:
-            body = resp.json()
-        except ValueError:
-            # A login page or a proxy: not a Databricks API at all.
-            raise UnreachableError(f"{self.host} answered {api_path} with something that is not JSON: is it a Databricks workspace URL?") from None
-        return body if isinstance(body, dict) else {}
-
     def check_access(self, max_seconds: float = 30.0) -> None:
         """Fail fast before scanning: a wrong token must stop the run, not produce an inventory of 'empty'
         users (the original's did, with exit code 0). Everyone may read the workspace root, so 401/403 here means bad credentials.
         Bounded so that an unreachable host fails within a minute."""
         policy = dataclasses.replace(self.policy, deadline=min(self.policy.deadline, max_seconds))
         try:
-            self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy)
+            # Not JSON here is final: a login page or a proxy, not a Databricks API at all.
+            self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy, retry_malformed=False)
         except ApiError as exc:
+            if exc.error_code == MALFORMED:
+                raise UnreachableError(f"{self.host} answered /api/2.0/workspace/get-status with something that is "
+                                       f"not the Databricks API ({exc.message}): is it a Databricks workspace URL?") from None
             if exc.status in (401, 403):
                 detail = f": {exc.message}" if exc.message else ""
                 raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from None

@@ -1,16 +1,20 @@
 """--files-output: every file and object scanned, streamed to disk as the scan goes, never held in memory.
 
-CSV or JSON Lines by the file's extension, Parquet (.parquet) when pyarrow is installed. Records are
-buffered in small batches under one lock, so memory stays bounded on a million files.
+While the scan runs, records go to `PATH.part` as JSON Lines, in small batches, and are synced before each
+user is recorded in the checkpoint: so the `.part` holds every file of every user the checkpoint calls done.
+A resumed run keeps those lines (dropping the in-flight users' and a torn last line) and appends, so after
+any number of resumes the list holds every user's files exactly once. A complete run turns the `.part` into
+CSV, JSON Lines or Parquet (with pyarrow) by the file's extension, atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from ..api.errors import InputError
@@ -26,15 +30,12 @@ BATCH = 5000
 class FilesOutput:
     def __init__(self, path: str, size_estimate: int) -> None:
         self.path = path
+        self.part = path + ".part"
         self.size_estimate = size_estimate
         self.kind = self._kind(path)
         self._lock = threading.Lock()
         self._rows: list[dict[str, Any]] = []
         self._fh: IO[str] | None = None
-        self._csv: Any = None
-        self._parquet: Any = None
-        self.count = 0
-        self.bytes = 0
 
     @staticmethod
     def _kind(path: str) -> str:
@@ -51,24 +52,30 @@ class FilesOutput:
             return "csv"
         raise InputError(f"--files-output must end in .csv, .jsonl or .parquet, not {ext or 'nothing'}: {path}")
 
-    def open(self) -> FilesOutput:
-        tmp = self.path + ".part"
+    def open(self, done: set[str] | None = None) -> FilesOutput:
+        """Start the `.part`; `done`: a resumed run's finished users, whose lines of an earlier `.part` stay."""
         try:
-            if self.kind == "parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                types = {"size": pa.int64(), "size_estimated": pa.bool_()}
-                schema = pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
-                self._parquet = pq.ParquetWriter(tmp, schema)
+            if done is not None and os.path.exists(self.part):
+                kept = self.part + ".tmp"
+                with open(kept, "w", encoding="utf-8") as out:
+                    out.writelines(line for line, rec in self._lines(self.part) if rec["user"] in done)
+                os.replace(kept, self.part)
+                self._fh = open(self.part, "a", encoding="utf-8")
             else:
-                self._fh = open(tmp, "w", encoding="utf-8", newline="")
-                if self.kind == "csv":
-                    self._csv = csv.DictWriter(self._fh, fieldnames=FIELDS, lineterminator="\n")
-                    self._csv.writeheader()
+                self._fh = open(self.part, "w", encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot write --files-output {self.path}: {exc.strerror}") from None
+            raise self._error(exc) from None
         return self
+
+    @staticmethod
+    def _lines(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Complete lines of a `.part` with their records; a torn last line (a crash mid-write) is dropped."""
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.endswith("\n"):
+                    return
+                with contextlib.suppress(ValueError):
+                    yield line, json.loads(line)
 
     def observe(self, target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
         rows: list[dict[str, Any]] = [
@@ -82,37 +89,77 @@ class FilesOutput:
             return
         with self._lock:
             self._rows.extend(rows)
-            self.count += len(rows)
-            self.bytes += sum(r["size"] for r in rows)
             if len(self._rows) >= BATCH:
+                self._flush()
+
+    def sync(self) -> None:
+        """Everything observed so far is on disk: call before a user is recorded as done."""
+        with self._lock:
+            self._flush()
+            if self._fh is not None:
                 try:
-                    self._flush()
-                except OSError as exc:  # a full disk must stop the run, not kill a worker silently
-                    raise InputError(f"could not write --files-output {self.path}: {exc.strerror or exc}") from None
+                    self._fh.flush()
+                    os.fsync(self._fh.fileno())
+                except OSError as exc:
+                    raise self._error(exc) from None
 
     def _flush(self) -> None:
         rows, self._rows = self._rows, []
-        if not rows:
-            return
-        if self._parquet is not None:
-            import pyarrow as pa
+        if rows and self._fh is not None:
+            try:
+                self._fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+            except OSError as exc:  # a full disk must stop the run with a sentence, not kill a worker silently
+                raise self._error(exc) from None
 
-            self._parquet.write_table(pa.Table.from_pylist(rows, schema=self._parquet.schema))
-        elif self._csv is not None:
-            self._csv.writerows(rows)
-        elif self._fh is not None:
-            self._fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    def _error(self, exc: OSError) -> InputError:
+        return InputError(f"could not write --files-output {self.path}: {exc.strerror or exc}")
 
     def close(self, complete: bool) -> None:
-        """A complete run renames the file into place; an interrupted one leaves `PATH.part`."""
-        with self._lock:
-            self._flush()
-            if self._parquet is not None:
-                self._parquet.close()
+        """A complete run writes PATH from the `.part`; an interrupted or failed one leaves the `.part` to
+        resume, as far as it can be written."""
+        try:
+            self.sync()
+        except InputError:
+            if complete:
+                raise
+        finally:
             if self._fh is not None:
-                self._fh.flush()
-                os.fsync(self._fh.fileno())
-                self._fh.close()
-            self._parquet = self._fh = None
-        if complete:
-            os.replace(self.path + ".part", self.path)
+                with contextlib.suppress(OSError):
+                    self._fh.close()
+                self._fh = None
+        if not complete:
+            return
+        try:
+            self._convert()
+            os.unlink(self.part)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _convert(self) -> None:
+        tmp = self.path + ".tmp"
+        records = (rec for _, rec in self._lines(self.part))
+        if self.kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            types = {"size": pa.int64(), "size_estimated": pa.bool_()}
+            schema = pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
+            with pq.ParquetWriter(tmp, schema) as writer:
+                batch: list[dict[str, Any]] = []
+                for rec in records:
+                    batch.append(rec)
+                    if len(batch) >= BATCH:
+                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                        batch = []
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                if self.kind == "csv":
+                    writer_csv = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+                    writer_csv.writeheader()
+                    writer_csv.writerows(records)
+                else:
+                    fh.writelines(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, self.path)

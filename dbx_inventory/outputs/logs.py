@@ -18,6 +18,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class LogFileHandler(logging.FileHandler):
+    """--log-file: a log that can no longer be written (a full disk) is reported once on stderr, and the run
+    goes on logging to stderr only, instead of a traceback for every record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if getattr(self, "_failed", False):
+            return
+        self._failed = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or str(error)
+        print(f"warning: cannot write the log file {self.baseFilename} ({reason}): it stops here, and the log "
+              "goes on on stderr only", file=sys.stderr)
+        log.removeHandler(self)
+        try:
+            self.close()
+        except OSError:
+            pass
+
+
 def setup_logging(debug: bool = False, quiet: bool = False, log_file: str | None = None) -> None:
     """stderr gets INFO (errors only with --quiet, everything with --debug); a --log-file gets INFO or
     DEBUG whatever --quiet says, so cron can keep a full log while mailing only errors."""
@@ -26,7 +45,7 @@ def setup_logging(debug: bool = False, quiet: bool = False, log_file: str | None
     handlers: list[logging.Handler] = [stderr]
     if log_file:
         try:
-            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+            file_handler = LogFileHandler(log_file, encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot open log file {log_file}: {exc.strerror}") from None
         file_handler.setLevel(logging.DEBUG if debug else logging.INFO)

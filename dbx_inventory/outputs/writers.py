@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import enum
+import glob
 import io
 import json
 import os
@@ -41,7 +42,8 @@ def atomic_text(path: str) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    prefix = f".{os.path.basename(path)}.tmp-"
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
@@ -52,6 +54,10 @@ def atomic_text(path: str) -> Iterator[IO[str]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    # A write killed before its rename (kill -9, a power cut) left its temporary file: gone with this one.
+    for stale in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.part")):
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
 
 
 def check_writable(path: str) -> None:

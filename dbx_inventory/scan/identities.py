@@ -102,9 +102,7 @@ def list_homes(client: RestClient, location: Location, required: bool = True) ->
             raise UnreachableError(f"cannot list {root}: {exc.describe()}") from None
         raise InventoryError(f"cannot list the homes under {root} ({exc.describe()}): without that listing the "
                              "homes of removed users would be missed") from None
-    prefix = location.root.rstrip("/") + "/"
-    return [e.path[len(prefix):] for e in entries if e.is_folder and e.path.startswith(prefix)
-            and "/" not in e.path[len(prefix):]]
+    return [e.path.rsplit("/", 1)[1] for e in entries if e.is_folder]  # the listers keep direct children only
 
 
 def resolve(users: Sequence[InputUser], directory: Directory, homes: dict[str, dict[str, str]]) -> list[ScanTarget]:

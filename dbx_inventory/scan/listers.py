@@ -8,26 +8,56 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from ..api.errors import ApiError, AuthError
-from ..api.rest import RestClient
+from ..api.rest import RestClient, Shape, error_in_body
 from ..core.summary import Entry
 
 # Folders are opened, never counted. REPO is a Git folder: the original counted it as one 10 KB file and
 # never opened it, hiding everything inside.
 WORKSPACE_FOLDERS = frozenset({"DIRECTORY", "REPO"})
+log = logging.getLogger("dbx_inventory")
 
 
 def _int_or_none(value: Any) -> int | None:
+    """A size or a time as the API may send it (a number, or digits in a string). Anything else, and any
+    negative value, is no size at all: an estimate is counted for it, never a subtraction."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) or (isinstance(value, str) and value.strip().isdigit()):
-        return int(value)
-    return None
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def listing_shape(key: str) -> Shape:
+    """The documented shape of a listing: an object whose `key` is a list of objects with a `path`, or is
+    absent (an empty folder). An error body, a list, or a `key` that is not a list is no listing at all."""
+
+    def shape(body: Any) -> str | None:
+        if not isinstance(body, dict):
+            return f"a JSON {type(body).__name__}, not an object"
+        items = body.get(key)
+        if items is None:
+            return error_in_body(body)
+        if not isinstance(items, list):
+            return f"'{key}' is a {type(items).__name__}, not a list"
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
+                return f"an item of '{key}' without a path: {str(item)[:80]}"
+        return None
+
+    return shape
+
+
+def _inside(parent: str, path: str) -> bool:
+    """Whether `path` is directly inside the folder `parent`: a listing never takes the walk anywhere else
+    (a server that names the parent, or another user's folder, must not have it counted here)."""
+    return path != parent and path.rsplit("/", 1)[0] == (parent.rstrip("/") or "")
 
 
 def _truthy(value: Any) -> bool:
@@ -46,40 +76,54 @@ def _child_path(parent: str, raw: Any) -> str:
     return path.rstrip("/") or "/"
 
 
-def parse_dbfs_list(body: dict[str, Any], parent: str) -> list[Entry]:
-    entries = []
-    for item in body.get("files") or []:  # `files` is absent for an empty directory
+def _children(items: Any, parent: str, entry: Callable[[dict[str, Any], str], Entry]) -> list[Entry]:
+    """The entries of a listing directly inside `parent`, each path once (a server may repeat one)."""
+    entries: dict[str, Entry] = {}
+    for item in items or []:  # the key is absent for an empty folder
         if not isinstance(item, dict) or not item.get("path"):
             continue
-        is_dir = _truthy(item.get("is_dir"))
-        size = None if is_dir else _int_or_none(item.get("file_size"))
-        entries.append(
-            Entry(_child_path(parent, item["path"]), is_dir, size, _int_or_none(item.get("modification_time")),
-                  "DIRECTORY" if is_dir else "FILE")
-        )
-    return entries
+        path = _child_path(parent, item["path"])
+        if not _inside(parent, path):
+            log.debug("ignored %s in the listing of %s: not inside it", path, parent)
+            continue
+        entries.setdefault(path, entry(item, path))
+    return list(entries.values())
+
+
+def _dbfs_entry(item: dict[str, Any], path: str) -> Entry:
+    is_dir = _truthy(item.get("is_dir"))
+    size = None if is_dir else _int_or_none(item.get("file_size"))
+    return Entry(path, is_dir, size, _int_or_none(item.get("modification_time")), "DIRECTORY" if is_dir else "FILE")
+
+
+def _workspace_entry(item: dict[str, Any], path: str) -> Entry:
+    kind = item.get("object_type")
+    # Unknown or missing object_type: counted as an object, unless it carries directory_info.
+    is_folder = kind in WORKSPACE_FOLDERS or (not kind and isinstance(item.get("directory_info"), dict))
+    size = None if is_folder else _int_or_none(item.get("size"))
+    mtime = _int_or_none(item.get("modified_at")) or _int_or_none(item.get("created_at"))
+    return Entry(path, is_folder, size, mtime, str(kind or "UNKNOWN"))
+
+
+def parse_dbfs_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    return _children(body.get("files"), parent, _dbfs_entry)
 
 
 def parse_workspace_list(body: dict[str, Any], parent: str) -> list[Entry]:
-    entries = []
-    for item in body.get("objects") or []:  # `objects` is absent for an empty directory
-        if not isinstance(item, dict) or not item.get("path"):
-            continue
-        kind = item.get("object_type")
-        # Unknown or missing object_type: counted as an object, unless it carries directory_info.
-        is_folder = kind in WORKSPACE_FOLDERS or (not kind and isinstance(item.get("directory_info"), dict))
-        size = None if is_folder else _int_or_none(item.get("size"))
-        mtime = _int_or_none(item.get("modified_at")) or _int_or_none(item.get("created_at"))
-        entries.append(Entry(_child_path(parent, item["path"]), is_folder, size, mtime, str(kind or "UNKNOWN")))
-    return entries
+    return _children(body.get("objects"), parent, _workspace_entry)
+
+
+DBFS_LISTING = listing_shape("files")
+WORKSPACE_LISTING = listing_shape("objects")
 
 
 def list_dbfs(client: RestClient, path: str) -> list[Entry]:
-    return parse_dbfs_list(client.get("dbfs", "/api/2.0/dbfs/list", {"path": path}), path)
+    return parse_dbfs_list(client.get("dbfs", "/api/2.0/dbfs/list", {"path": path}, shape=DBFS_LISTING), path)
 
 
 def list_workspace(client: RestClient, path: str) -> list[Entry]:
-    return parse_workspace_list(client.get("workspace", "/api/2.0/workspace/list", {"path": path}), path)
+    body = client.get("workspace", "/api/2.0/workspace/list", {"path": path}, shape=WORKSPACE_LISTING)
+    return parse_workspace_list(body, path)
 
 
 # Workspace export refuses notebooks above its cap (10 MB) with this error code: not a failure, the notebook
@@ -103,8 +147,16 @@ def notebook_size(body: dict[str, Any], path: str = "") -> int:
 def export_notebook(client: RestClient, path: str) -> int:
     """Export one notebook (format SOURCE) through the export family's pacer; returns its size in bytes.
     Raises ApiError like any request (400 MAX_NOTEBOOK_SIZE_EXCEEDED for a notebook over the cap)."""
-    body = client.get("export", "/api/2.0/workspace/export", {"path": path, "format": "SOURCE"})
+    body = client.get("export", "/api/2.0/workspace/export", {"path": path, "format": "SOURCE"}, shape=_export_shape)
     return notebook_size(body, path)
+
+
+def _export_shape(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    if "content" not in body:
+        return error_in_body(body)
+    return None if isinstance(body["content"], str) else "'content' is not a string"
 
 
 def dbfs_disabled(client: RestClient) -> str | None:

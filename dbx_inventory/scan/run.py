@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -84,9 +84,10 @@ def execute(options: ScanOptions) -> ScanOutcome:
         if output and remote_output:
             check_volume_directory(client, output)
         if files_out:
-            files_out.open()
+            files_out.open(set(done) if session and options.resume else None)
         try:
-            results, interrupted = scan_users(client, options, targets, done, session, observers)
+            results, interrupted = scan_users(client, options, targets, done, session, observers,
+                                              files_out.sync if files_out else None)
         except InventoryError as exc:
             if session is None or not session.holds_results:
                 raise
@@ -98,8 +99,9 @@ def execute(options: ScanOptions) -> ScanOutcome:
             files_out = None
         if interrupted:
             where = f" and saved in {options.checkpoint}" if session else ""
-            print(f"interrupted: {len(results)} of {len(names)} users done{where}; run the same command with "
-                  "--resume to continue", file=sys.stderr)
+            part = f" (the file list so far is in {options.files_output}.part)" if options.files_output else ""
+            print(f"interrupted: {len(results)} of {len(names)} users done{where}{part}; run the same command "
+                  "with --resume to continue", file=sys.stderr)
             return ScanOutcome([], ExitCode.INTERRUPTED)
         ordered = [results[n] for n in names]  # input order, whatever order users finished in
         if output:
@@ -153,8 +155,10 @@ def now_iso() -> str:
 
 
 def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarget], done: dict[str, UserResult],
-               session: RunCheckpoint | None, observers: Sequence[Observer] = ()) -> tuple[dict[str, UserResult], bool]:
-    """Scan the targets not already done; record each result as soon as it is complete."""
+               session: RunCheckpoint | None, observers: Sequence[Observer] = (),
+               sync: Callable[[], None] | None = None) -> tuple[dict[str, UserResult], bool]:
+    """Scan the targets not already done; record each result as soon as it is complete (after `sync` has
+    put everything the observers were given on disk, so a recorded user's files are never lost)."""
     results = dict(done)
     todo = [t for t in targets if t.name not in results]
     if done:
@@ -174,6 +178,8 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
     try:
         with progress:
             for result in source:
+                if sync:
+                    sync()
                 if session:
                     session.record(result)
                 results[result.username] = result

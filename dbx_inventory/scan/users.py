@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.rest import RestClient
+from ..api.rest import RestClient, error_in_body
 
 log = logging.getLogger("dbx_inventory")
 
@@ -37,14 +37,26 @@ class Principal:
 def iter_pages(client: RestClient, endpoint: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
     start = 1
     while True:
-        body = client.get("scim", endpoint, {**params, "startIndex": start, "count": PAGE_SIZE})
+        body = client.get("scim", endpoint, {**params, "startIndex": start, "count": PAGE_SIZE}, shape=_page_shape)
         resources = body.get("Resources")
         if not resources:  # absent (or empty) Resources ends the listing; totalResults is not trusted
             return
         log.debug("SCIM %s: %d items from index %d (totalResults says %s)", endpoint.rsplit("/", 1)[-1],
                   len(resources), start, body.get("totalResults"))
-        yield [r for r in resources if isinstance(r, dict)]
+        yield resources
         start += len(resources)
+
+
+def _page_shape(body: Any) -> str | None:
+    """A ListResponse: `Resources` a list of objects, or absent on an empty page; an error body is none."""
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    resources = body.get("Resources")
+    if resources is None:
+        return error_in_body(body)
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        return "'Resources' is not a list of objects"
+    return None
 
 
 def _primary_email(res: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@
 - No depth limit: a folder is opened whatever its depth (the original silently dropped everything more
   than ten levels down), and never twice.
 - Entries are folded into the user's tallies as they arrive (core/summary.py): memory grows with the users
-  in flight and the folders pending, never with the number of files.
+  in flight, the folders pending and the largest single listing, not with the total number of files.
 - `exact_notebook_sizes`: every notebook a listing finds becomes an export job; the notebook is folded when
   its export answers, and the pending counter covers exports, so a place is done only when its exports are.
 """
@@ -15,6 +15,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -155,8 +156,11 @@ class Walker:
                 raise self._fatal
         finally:
             self._stop.set()
+            # Requests in flight are abandoned, not awaited: the workers are daemons, and one short wait for
+            # them all (not one per thread) keeps Ctrl-C or SIGTERM prompt during an outage.
+            until = time.monotonic() + 0.5
             for t in threads:
-                t.join(timeout=0.5)  # in-flight requests are abandoned, not awaited
+                t.join(timeout=max(0.0, until - time.monotonic()))
 
     def _admit(self, index: int, target: ScanTarget) -> None:
         places = [] if target.error else [_Place(loc, loc.path(target.folder(loc.key))) for loc in self.options.locations]

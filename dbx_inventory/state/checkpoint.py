@@ -113,7 +113,7 @@ class Checkpoint:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock_fh: IO[str] | None = None
-        self._fh: IO[bytes] | None = None
+        self._fd: int | None = None
 
     def lock(self) -> None:
         lock_path = self.path + ".lock"
@@ -141,38 +141,45 @@ class Checkpoint:
 
     def start(self, identity: RunIdentity, previous: Loaded | None) -> None:
         """Begin writing: a new file with a header, or, on resume, the previous records kept as they are."""
-        if previous is None:
-            tmp = self.path + ".tmp"
-            with open(tmp, "wb") as fh:
-                fh.write(json.dumps(identity.header()).encode() + b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        elif previous.dropped_torn_line:
-            self._rewrite(previous)
-        self._fh = open(self.path, "ab")
+        try:
+            if previous is None:
+                self._replace([identity.header()])
+            elif previous.dropped_torn_line:
+                # Drop the torn tail atomically, so that the next append starts on a line of its own.
+                self._replace([previous.header, *(result_to_record(r) for r in previous.results.values())])
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise InputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
 
-    def _rewrite(self, previous: Loaded) -> None:
-        # Drop the torn tail atomically, so that the next append starts on a line of its own.
+    def _replace(self, records: list[dict[str, Any]]) -> None:
         tmp = self.path + ".tmp"
         with open(tmp, "wb") as fh:
-            fh.write(json.dumps(previous.header).encode() + b"\n")
-            for result in previous.results.values():
-                fh.write(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
+            fh.write(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
     def record(self, result: UserResult) -> None:
-        assert self._fh is not None
-        self._fh.write(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        """Append one user and fsync. A failed write (a full disk) is cut back off, so the checkpoint keeps
+        every user recorded before it, and can be resumed once there is room."""
+        assert self._fd is not None
+        data = memoryview(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+            os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError:
+                pass  # a torn last line is dropped when the checkpoint is read
+            raise InputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
 
     def close(self, finished: bool) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if finished:
             for p in (self.path, self.path + ".tmp"):
                 if os.path.exists(p):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +43,12 @@ class Faults:
     max_consecutive_faults: int = 2
     fail_always: dict = field(default_factory=dict)  # path ("dbfs:"/"ws:" prefix optional) -> status
     dbfs_disabled: bool = False  # the workspace's DBFS root is off (disable_legacy_dbfs): every DBFS call is 403
+    # Raw or malformed 200 answers for chosen listings, as proxies, gateways and odd servers send them:
+    # "dbfs:/Users/u" or "ws:/Users/u" -> one of MALFORMED_KINDS. `malformed_times` answers so that many times
+    # per path, then the truth (None: always).
+    malformed: dict = field(default_factory=dict)
+    malformed_times: int | None = None
+    echo_auth: bool = False  # error bodies echo the request's Authorization header, as some proxies do
     seed: int = 0
     scim_page_cap: int = 100
 
@@ -81,6 +88,7 @@ class EmulatorServer:
         self.volumes = {"/Volumes/main/admin/inventory"}
         self.volume_files: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._conns: set = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.set_faults(faults or Faults())
@@ -111,6 +119,14 @@ class EmulatorServer:
             self._httpd.server_close()
             self._thread.join(5)
             self._httpd = None
+            # Kept-alive connections die with the server, as they do when a host goes away.
+            with self._lock:
+                conns, self._conns = list(self._conns), set()
+            for conn in conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def __enter__(self):
         return self.start()
@@ -124,6 +140,7 @@ class EmulatorServer:
             self.faults = faults
             self._rng = random.Random(faults.seed)
             self._consecutive: dict[str, int] = {}
+            self._malformed_count: dict[str, int] = {}
             self._ra_toggle = 0
             self._buckets = {}
             for fam, rate in (faults.rate or {}).items():
@@ -204,11 +221,55 @@ class EmulatorServer:
             try:
                 status, body = self._answer(family, route, parts.query, h.command, getattr(h, "body", b""))
             except _Reply as r:
+                if f.echo_auth and isinstance(r.body, dict) and r.status >= 400:
+                    r.body["message"] = f"{r.body.get('message', '')} (request had Authorization: {auth})"
                 return self._send(h, r.status, r.body, headers=r.headers)
+            raw = self._malform(family, route, parts.query, body)
+            if raw is not None:
+                return self._send(h, 200, raw[0], ctype=raw[1])
             return self._send(h, status, body)
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _malform(self, family: str, route: str, query: str, body):
+        """-> (bytes, content type) replacing a listing's answer, or None to answer the truth."""
+        f = self.faults
+        if not f.malformed or not route.endswith(("/list", "/get-status")):
+            return None
+        path = self._path({k: v[-1] for k, v in parse_qs(query).items()}, dbfs=family == "dbfs")
+        kind = f.malformed.get(f"{'dbfs' if family == 'dbfs' else 'ws'}:{path}")
+        if kind is None:
+            return None
+        with self._lock:
+            n = self._malformed_count.get(path, 0)
+            if f.malformed_times is not None and n >= f.malformed_times:
+                return None
+            self._malformed_count[path] = n + 1
+        key = "files" if family == "dbfs" else "objects"
+        items = list(body.get(key, [])) if isinstance(body, dict) else []
+        parent = path.rsplit("/", 1)[0] or "/"
+        shapes = {
+            "error_body": {"error_code": "INTERNAL_ERROR", "message": "Upstream request failed"},
+            "string_items": {key: "oops"},
+            "object_items": {key: {"path": path}},
+            "list_body": items,
+            "outside": {key: items + [_folder(family, parent), _folder(family, parent + "/someone.else@example.com")]},
+            "duplicate": {key: items + items[:1]},
+        }
+        if kind == "html":
+            return b"<html><body>Sign in to continue</body></html>", "text/html"
+        if kind == "truncated":
+            return json.dumps({key: items}).encode()[:-7], "application/json"
+        if kind == "bad_sizes":
+            bad = [{**i, ("file_size" if family == "dbfs" else "size"): s} for i, s in zip(items, (-5, "abc", None))]
+            return json.dumps({key: bad + items[len(bad):]}).encode(), "application/json"
+        return json.dumps(shapes[kind]).encode(), "application/json"
+
+    def restart(self) -> None:
+        """Stop listening, then listen again on the same port: a workspace that goes away and comes back."""
+        self.stop()
+        self.start()
 
     def _pick_fault(self, f: Faults, key: str) -> str | None:
         if f.fault_rate <= 0 or not f.fault_kinds:
@@ -387,6 +448,12 @@ class EmulatorServer:
         return 200, body
 
 
+def _folder(family: str, path: str) -> dict:
+    if family == "dbfs":
+        return {"path": path, "is_dir": True, "file_size": 0, "modification_time": 0}
+    return {"object_type": "DIRECTORY", "path": path, "object_id": 1}
+
+
 def _family(route: str) -> str:
     if route.startswith(SCIM):
         return "scim"
@@ -407,6 +474,16 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle on, keep-alive clients wait ~40 ms per call.
     disable_nagle_algorithm = True
     emu: EmulatorServer
+
+    def setup(self):
+        super().setup()
+        with self.emu._lock:
+            self.emu._conns.add(self.connection)
+
+    def finish(self):
+        with self.emu._lock:
+            self.emu._conns.discard(self.connection)
+        super().finish()
 
     def _dispatch(self):
         n = int(self.headers.get("Content-Length") or 0)
