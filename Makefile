@@ -1,18 +1,23 @@
-# Both targets create (or reuse) a local virtual environment and install what they need,
-# so `make demo` and `make test` work on a fresh machine with only python3.
+# Both targets create (or reuse) a local virtual environment and install what they need, so `make demo` and
+# `make test` work on a fresh machine with only python3. The demo needs only the runtime requirements; the
+# tests add the development tools and Spark (about 1 GB), installed when first needed.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
 .PHONY: demo test bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.runtime
 	$(PY) -m tests.emulator.demo
 
 test: $(VENV)/.installed

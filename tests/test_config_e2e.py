@@ -50,10 +50,16 @@ def test_original_workspace_url_variable(tmp_path, server):
     assert r.returncode == 0, r.stderr
 
 
-def test_list_profiles(tmp_path):
-    cfg = write_cfg(tmp_path, "[DEFAULT]\nhost = https://a.example.com\n\n[PROD]\nhost = https://b.example.com\n")
+def test_list_profiles_shows_each_host_and_auth_type(tmp_path):
+    cfg = write_cfg(tmp_path, "[DEFAULT]\nhost = https://a.example.com\ntoken = dapi-x\n\n"
+                              "[PROD]\nhost = https://b.example.com\nclient_id = c\nclient_secret = s\n\n"
+                              "[AZ]\nhost = https://adb-1.azuredatabricks.net\nauth_type = azure-cli\n")
     r = run(USERS, "--list-profiles", env=clean_env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg)))
-    assert r.returncode == 0 and r.stdout.splitlines() == ["DEFAULT (DEFAULT)", "PROD"]
+    assert r.returncode == 0
+    rows = [line.split() for line in r.stdout.splitlines()]
+    assert rows == [["Name", "Host", "Auth", "type"], ["DEFAULT", "(DEFAULT)", "https://a.example.com", "pat"],
+                    ["PROD", "https://b.example.com", "oauth-m2m"], ["AZ", "https://adb-1.azuredatabricks.net", "azure-cli"]]
+    assert "dapi-x" not in r.stdout
 
 
 def test_unknown_profile_is_named(tmp_path, server):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 
+from dbx_inventory import __version__
 from tests.conftest import ROOT
 
 
@@ -29,7 +30,19 @@ def test_wheel_declares_both_console_commands(tmp_path):
         assert callable(getattr(importlib.import_module(module), func))
 
 
-def test_console_entry_runs_like_the_script():
-    r = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['x','--help']; "
-                        "from dbx_inventory.cli.scan import entry; entry()"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0 and "--users-file" in r.stdout and "exit codes" in r.stdout
+def test_console_entry_runs_like_the_script_under_its_own_name():
+    for module, name in (("scan", "databricks-user-files-simple"), ("users", "databricks-user-list")):
+        code = f"import sys; sys.argv=['/usr/local/bin/{name}', '--help']; from dbx_inventory.cli.{module} import entry; entry()"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0 and "exit codes" in r.stdout
+        assert r.stdout.startswith(f"usage: {name} ") and f"\n  {name} " in r.stdout
+        assert ".py" not in r.stdout  # never the script's name in the installed command's help
+        version = f"import sys; sys.argv=['{name}', '--version']; from dbx_inventory.cli.{module} import entry; entry()"
+        r = subprocess.run([sys.executable, "-c", version], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0 and r.stdout.strip() == f"{name} {__version__}"
+
+
+def test_scripts_say_their_version():
+    for script in ("databricks_user_list.py", "databricks_user_files_simple.py"):
+        r = subprocess.run([sys.executable, str(ROOT / script), "--version"], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == f"{script} {__version__}"

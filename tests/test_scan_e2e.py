@@ -215,34 +215,64 @@ def test_no_progress_display_when_stderr_is_not_a_terminal(tmp_path, server, wor
     users = [p.home for p in workspace.principals if p.case in ("both", "ws_only")]
     r = scan(tmp_path, server, *users, "-o", str(tmp_path / "x.csv"))
     assert "\x1b[" not in r.stderr and "\r" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1].startswith("Scanned 2 users")
+    assert r.stderr.strip().splitlines()[-1].startswith(f"Scanned 2 users of {server.url}")
 
 
-def test_progress_display_on_a_terminal(tmp_path, server, workspace):
+def run_in_terminal(tmp_path, srv, *args, columns=150, rows=40):
+    """Run the scanner with stderr on a pseudo-terminal, and read what a terminal would show: every screen
+    (pyte emulates the terminal) while it runs, and the last one."""
     import os
     import pty
     import subprocess
     import sys
 
-    users = [p.home for p in workspace.principals if p.case in ("both", "ws_only", "deep")]
+    import pyte
+
+    screen = pyte.Screen(columns, rows)
+    stream = pyte.ByteStream(screen)
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, str(SCAN), *users, "-o", "x.csv"], cwd=tmp_path,
-                            env=emulator_env(tmp_path, server), stdout=subprocess.DEVNULL, stderr=slave)
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = emulator_env(tmp_path, srv)
+    env.pop("COLUMNS", None)
+    proc = subprocess.Popen([sys.executable, str(SCAN), *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=slave)
     os.close(slave)
-    seen = b""
+    frames = []
     while True:
         try:
-            chunk = os.read(master, 4096)
+            chunk = os.read(master, 65536)
         except OSError:
             break
         if not chunk:
             break
-        seen += chunk
-    proc.wait(timeout=60)
+        stream.feed(chunk)
+        frames.append(list(screen.display))
+    proc.wait(timeout=120)
     os.close(master)
-    assert proc.returncode == 0
-    text = seen.decode("utf-8", "replace")
-    assert "users" in text and "req/s" in text and "\x1b[" in text
+    return proc.returncode, frames
+
+
+def test_progress_display_on_a_terminal(tmp_path, server, workspace, truth):
+    denied = next(u for u, g in truth.items() if g["denied"])
+    users = [p.home for p in workspace.principals if p.case in ("both", "ws_only", "deep", "git", "kinds")]
+    server.set_faults(Faults(rate=None, latency_ms=60))
+    code, frames = run_in_terminal(tmp_path, server, users[0], denied, *users[1:], "-o", "x.csv")
+    assert code == 3
+    host = server.url.split("://")[1]
+    bars = [line for frame in frames for line in frame if "users" in line and "eta" in line]
+    assert bars, "the progress line never showed"
+    assert all(line.startswith(host) for line in bars)  # the workspace's host, users done, time left
+    n = len(users) + 1
+    assert any(f"/{n}" in line and "files" in line for line in bars), bars[-3:]
+    final = [line.rstrip() for line in frames[-1]]
+    # The user's error printed on a line of its own, never glued to a frame of the bar.
+    errors = [line for frame in frames for line in frame if "error: workspace: HTTP 403" in line]
+    assert errors and all(line.startswith("[") and "eta" not in line for line in errors)
+    assert any(line.startswith(f"Scanned {n} users of http://") for line in final)
 
 
 @pytest.fixture(scope="module")

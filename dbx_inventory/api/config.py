@@ -13,10 +13,12 @@ import configparser
 import ipaddress
 import os
 import pathlib
+import socket
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from databricks.sdk.config import Config
 
 from .. import __version__
@@ -45,21 +47,39 @@ def config_file_path() -> pathlib.Path:
     return pathlib.Path(os.environ.get("DATABRICKS_CONFIG_FILE", "~/.databrickscfg")).expanduser()
 
 
-def list_profiles(path: pathlib.Path | None = None) -> list[tuple[str, bool]]:
-    """Profile names in the config file, with whether each is DEFAULT. Reading names is all we do here:
-    resolving a profile's values is the SDK's job."""
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    is_default: bool
+    host: str
+    auth_type: str
+
+
+# The auth type a profile's keys imply, as `databricks auth profiles` names them (first match wins).
+_AUTH_KEYS = (("token", "pat"), ("client_secret", "oauth-m2m"), ("azure_client_secret", "azure-client-secret"),
+              ("azure_use_msi", "azure-msi"), ("google_service_account", "google-id"),
+              ("google_credentials", "google-credentials"), ("cluster_id", "databricks-cli"))
+
+
+def list_profiles(path: pathlib.Path | None = None) -> list[Profile]:
+    """The profiles in the config file: name, whether it is DEFAULT, host and auth type. Only what the file
+    says: resolving a profile's credentials is the SDK's job."""
     path = path or config_file_path()
     if not path.exists():
         return []
-    parser = configparser.ConfigParser(interpolation=None)
+    parser = configparser.ConfigParser(interpolation=None, default_section="\0none")
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
         raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
-    names = [(s, False) for s in parser.sections() if s != "__settings__"]
-    if parser.defaults():
-        names.insert(0, ("DEFAULT", True))
-    return names
+    profiles = []
+    for name in parser.sections():
+        if name == "__settings__":
+            continue
+        keys = parser[name]
+        auth = keys.get("auth_type") or next((t for k, t in _AUTH_KEYS if keys.get(k)), "databricks-cli")
+        profiles.append(Profile(name, name == "DEFAULT", keys.get("host", ""), auth))
+    return sorted(profiles, key=lambda p: not p.is_default)
 
 
 def is_loopback(hostname: str | None) -> bool:
@@ -96,6 +116,7 @@ class _GuardedConfig(Config):
 
     def _resolve_host_metadata(self) -> None:
         check_host_is_safe(self.host)
+        check_host_resolves(self.host)
         super()._resolve_host_metadata()
 
 
@@ -104,9 +125,24 @@ class _GuardedConfig(Config):
 _GuardedConfig._attributes = list(Config.attributes())  # type: ignore[attr-defined]
 
 
+def check_host_resolves(host: str | None) -> None:
+    """A host name that does not exist (NXDOMAIN) is final: say so at once, instead of letting the SDK's
+    probe retry it. Skipped behind a proxy, which resolves names itself."""
+    if not host:
+        return
+    name = urllib.parse.urlparse(host if "://" in host else f"https://{host}").hostname
+    if not name or requests.utils.get_environ_proxies(f"https://{name}"):
+        return
+    try:
+        socket.getaddrinfo(name, None)
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise ConfigError(f"cannot resolve {name}: no such host") from None
+
+
 def _check_profile_exists(profile: str) -> None:
     path = config_file_path()
-    names = [name for name, _ in list_profiles(path)]
+    names = [p.name for p in list_profiles(path)]
     if profile not in names:
         known = ", ".join(names) if names else "none"
         where = str(path) if path.exists() else f"{path} (which does not exist)"

@@ -39,6 +39,7 @@ UNDERSHOOT = 0.95  # a cut sets the rate 5% under the success rate measured
 class PacerState:
     family: str
     rate: float | None
+    limit_found: bool  # the rate was learned from the workspace's 429s (not only --max-rps)
     in_flight_limit: int | None
     in_flight: int
     requests: int
@@ -145,6 +146,5 @@ class Pacer:
 
     def state(self) -> PacerState:
         with self._cond:
-            return PacerState(
-                self.family, self._effective_rate(), self._limit, self._in_flight, self.requests, self.throttled
-            )
+            return PacerState(self.family, self._effective_rate(), self._rate is not None, self._limit,
+                              self._in_flight, self.requests, self.throttled)

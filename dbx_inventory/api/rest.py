@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from .clock import Clock, RealClock
 from .errors import ApiError, AuthError, UnreachableError
 from .pacer import Pacer
-from .retry import RetryPolicy, Verdict, classify_exception, classify_response
+from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
@@ -227,6 +227,9 @@ class RestClient:
                 detail = f": {exc.message}" if exc.message else ""
                 raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from None
             if exc.status is None:
+                if exc.message == NO_SUCH_HOST:
+                    name = urllib.parse.urlparse(self.host).hostname
+                    raise UnreachableError(f"cannot resolve {name}: no such host") from None
                 raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from None
             if 400 <= exc.status < 500 and exc.status != 429:
                 return  # the server read our credentials and answered about the path: good enough

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -63,10 +64,29 @@ def classify_response(
     return Verdict(False, f"HTTP {status}" + (f" {error_code}" if error_code else ""))
 
 
+NO_SUCH_HOST = "no such host"
+# getaddrinfo's "this name does not exist" (NXDOMAIN): final. EAI_AGAIN (no DNS server answered) is transient.
+_NO_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def _no_such_host(exc: BaseException) -> bool:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and not any(current is s for s in seen):
+        if isinstance(current, socket.gaierror) and current.errno in _NO_NAME:
+            return True
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def classify_exception(exc: BaseException) -> Verdict:
-    """Connection errors, resets and timeouts are transient; anything else is a bug, not retried."""
+    """Connection errors, resets and timeouts are transient; a name that does not resolve is final (retrying
+    NXDOMAIN for half a minute helps nobody); anything else is a bug, not retried."""
     import requests
 
+    if _no_such_host(exc):
+        return Verdict(False, NO_SUCH_HOST)
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         return Verdict(True, f"network error: {type(exc).__name__}")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

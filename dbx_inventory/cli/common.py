@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+from .. import __version__
 from ..api.config import AuthOptions, list_profiles
 from ..api.errors import ExitCode, InventoryError
 from ..api.redact import add_secret, redact
@@ -16,9 +18,10 @@ log = logging.getLogger("dbx_inventory")
 
 
 def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     group = parser.add_argument_group("authentication (databricks-sdk unified auth)")
     group.add_argument("-p", "--profile", help="profile in ~/.databrickscfg (default: DATABRICKS_CONFIG_PROFILE, then the SDK's usual order)")
-    group.add_argument("--workspace-url", help="workspace URL, e.g. https://adb-123.azuredatabricks.net (overrides the profile; env DATABRICKS_HOST or DATABRICKS_WORKSPACE_URL)")
+    group.add_argument("--workspace-url", "--host", dest="workspace_url", help="workspace URL, e.g. https://adb-123.azuredatabricks.net (overrides the profile; env DATABRICKS_HOST or DATABRICKS_WORKSPACE_URL)")
     group.add_argument("--token", help="personal access token (overrides the profile; prefer env DATABRICKS_TOKEN, which stays out of the process list)")
     group.add_argument("--list-profiles", action="store_true", help="print the profiles in ~/.databrickscfg and exit")
     group.add_argument("--retry-deadline", type=float, default=120.0, metavar="SECONDS",
@@ -33,8 +36,12 @@ def print_profiles() -> int:
     profiles = list_profiles()
     if not profiles:
         print("no profiles found (run 'databricks configure' to create one)")
-    for name, is_default in profiles:
-        print(f"{name} (DEFAULT)" if is_default else name)
+        return ExitCode.OK
+    rows = [("Name", "Host", "Auth type")] + [(p.name + (" (DEFAULT)" if p.is_default else ""), p.host or "-",
+                                                p.auth_type) for p in profiles]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    for name, host, auth in rows:
+        print(f"{name.ljust(widths[0])}  {host.ljust(widths[1])}  {auth}")
     return ExitCode.OK
 
 
@@ -55,7 +62,11 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return ExitCode.FATAL
+        # `... | head -2` closed stdout: a quiet, normal end. Point stdout at nothing, so that the interpreter's
+        # last flush does not complain (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitCode.OK
     except Exception as exc:  # a bug: still one sentence, with the details under --debug
         if debug:
             traceback.print_exc()

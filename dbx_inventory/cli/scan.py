@@ -23,7 +23,7 @@ examples:
   %(prog)s --users-file users.csv --profile PROD --output inventory.csv
   %(prog)s jane.doe@company.com --profile PROD          # one user: a readable report
   %(prog)s --all-homes --locations all --profile PROD -o homes.csv   # every home, removed users' included
-  %(prog)s --users-file users.csv --dbfs-only -o - | sort -t, -k3 -n
+  %(prog)s --users-file users.csv --dbfs-only -o - | tail -n +2 | sort -t, -k3 -n   # by size, header dropped
   %(prog)s --users-file users.csv --no-parallel --debug  # one request at a time, every retry logged
   %(prog)s --users-file users.csv --resume               # continue after a crash, a kill or Ctrl-C
   %(prog)s --users-file users.csv --files-output files.parquet --top 20 --format json -o inventory.json
@@ -36,7 +36,6 @@ exit codes: 0 every user scanned; 1 fatal (auth, config, input, unreachable host
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="databricks_user_files_simple.py",
         description="Count the files and bytes each user holds in DBFS (dbfs:/Users/<user>) and the "
         "Workspace (/Users/<user>), and write one CSV row per user.",
         epilog=EXAMPLES,
@@ -47,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users-column", metavar="NAME", help="the column of user names in a CSV users file, when it is none of userName, email, mail, login, user, applicationId")
     p.add_argument("--all-homes", action="store_true", help="scan every user (active and deactivated), every service principal, and every home folder, including those of removed users; no users file needed")
     p.add_argument("--locations", default="home", metavar="LIST", help="where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
-    p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT}; - for stdout; with one user on the command line, only when given)")
+    p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT.format(format='csv')}, or .json/.jsonl for those formats; - for stdout; with one user on the command line, only when given)")
     p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
                    help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
     p.add_argument("--files-output", metavar="PATH", help="also list every file and object scanned (user, file system, path, type, size, estimated?, modified), streamed as the scan goes: .csv, .jsonl, or .parquet with pyarrow")

@@ -34,8 +34,7 @@ exit codes: 0 exported; 1 fatal (auth, config, unreachable host, SCIM failure, o
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="databricks_user_list.py",
-        description="Export the workspace's users (SCIM) as one userName per line, ready for databricks_user_files_simple.py --users-file.",
+        description="Export the workspace's users (SCIM) as one userName per line, ready for the scanner's --users-file.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

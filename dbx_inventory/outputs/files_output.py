@@ -27,30 +27,31 @@ FIELDS = ["user", "owner_status", "file_system", "location", "path", "object_typ
 BATCH = 5000
 
 
+def files_output_kind(path: str) -> str:
+    """csv, jsonl or parquet, by the file's extension."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError("--files-output .parquet needs pyarrow (pip install pyarrow); use .csv or .jsonl") from None
+        return "parquet"
+    if ext in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    if ext == ".csv":
+        return "csv"
+    raise InputError(f"--files-output must end in .csv, .jsonl or .parquet, not {ext or 'nothing'}: {path}")
+
+
 class FilesOutput:
     def __init__(self, path: str, size_estimate: int) -> None:
         self.path = path
         self.part = path + ".part"
         self.size_estimate = size_estimate
-        self.kind = self._kind(path)
+        self.kind = files_output_kind(path)
         self._lock = threading.Lock()
         self._rows: list[dict[str, Any]] = []
         self._fh: IO[str] | None = None
-
-    @staticmethod
-    def _kind(path: str) -> str:
-        ext = os.path.splitext(path)[1].lower()
-        if ext == ".parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise InputError("--files-output .parquet needs pyarrow (pip install pyarrow); use .csv or .jsonl") from None
-            return "parquet"
-        if ext in (".jsonl", ".json", ".ndjson"):
-            return "jsonl"
-        if ext == ".csv":
-            return "csv"
-        raise InputError(f"--files-output must end in .csv, .jsonl or .parquet, not {ext or 'nothing'}: {path}")
 
     def open(self, done: set[str] | None = None) -> FilesOutput:
         """Start the `.part`; `done`: a resumed run's finished users, whose lines of an earlier `.part` stay."""

@@ -12,8 +12,14 @@ log = logging.getLogger("dbx_inventory")
 
 
 class RedactingFilter(logging.Filter):
+    """Every record through the one redaction; the SDK's probe of /.well-known/databricks-config left out:
+    its 404 is expected on most workspaces and reads like a fault (the SDK makes no other request here)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        text = record.getMessage()
+        if record.name.startswith("databricks.sdk") and any(w in text for w in ("databricks-config", "host metadata", "Retrying")):
+            return False
+        record.msg = redact(text)
         record.args = None
         return True
 
@@ -58,7 +64,7 @@ def setup_logging(debug: bool = False, quiet: bool = False, log_file: str | None
     log.handlers[:] = handlers
     log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
-    # The SDK logs a warning when /.well-known/databricks-config is absent: noise for an admin.
+    # The SDK's own lines (how it resolved the credentials) only under --debug.
     sdk = logging.getLogger("databricks.sdk")
     sdk.handlers[:] = handlers if debug else []
     sdk.setLevel(logging.DEBUG if debug else logging.CRITICAL)

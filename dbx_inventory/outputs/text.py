@@ -20,6 +20,8 @@ def human_bytes(n: int) -> str:
 
 PLACE_LABELS = {("home", "dbfs"): "DBFS", ("home", "workspace"): "Workspace", ("repos", "workspace"): "Repos",
                 ("uploads", "dbfs"): "Uploads"}
+MISSING = {("home", "dbfs"): "no home in DBFS", ("home", "workspace"): "no home in the Workspace",
+           ("repos", "workspace"): "no folder in /Repos", ("uploads", "dbfs"): "no uploads folder"}
 OWNER_WORDS = {"active": "active user", "inactive": "deactivated user (SCIM active: false)",
                "service_principal": "service principal",
                "removed": "removed: no current user or service principal owns this home; its data can be reclaimed"}
@@ -42,7 +44,7 @@ def user_report(result: UserResult, size_estimate: int) -> str:
         if part.error:
             lines.append(f"  {where}: ERROR {part.error}")
         elif not part.found:
-            lines.append(f"  {where}: no {'home' if part.location == 'home' else 'folder'} there")
+            lines.append(f"  {where}: {MISSING.get((part.location, part.fs), 'no folder there')}")
         else:
             t = part.tally
             est = f", {t.estimated} objects estimated at {size_estimate} bytes each" if t.estimated else ""
@@ -57,13 +59,13 @@ def user_report(result: UserResult, size_estimate: int) -> str:
     return "\n".join(lines)
 
 
-def run_summary(results: Sequence[UserResult], output: str | None) -> str:
+def run_summary(results: Sequence[UserResult], output: str | None, host: str = "") -> str:
     counts = {s: sum(1 for r in results if r.status == s) for s in ("success", "empty", "error")}
     grand = total(r.total for r in results if r.status != "error")
     files, size = grand.files, grand.bytes
     where = f"; inventory: {output}" if output and output != "-" else ""
     return (
-        f"Scanned {plural(len(results), 'user')}: {counts['success']} with files, {counts['empty']} empty, "
+        f"Scanned {plural(len(results), 'user')}{' of ' + host if host else ''}: {counts['success']} with files, {counts['empty']} empty, "
         f"{counts['error']} failed; {plural(files, 'file')}, {human_bytes(size)}{where}"
     )
 
@@ -142,8 +144,10 @@ def plain_tables(tables: list[tuple[str, list[str], list[list[str]]]]) -> str:
     return "\n".join(out).rstrip()
 
 
-def print_summary(tables: list[tuple[str, list[str], list[list[str]]]], stream: Any) -> None:
-    """rich tables on a terminal, plain aligned text otherwise (cron mail, log files)."""
+def print_summary(tables: list[tuple[str, list[str], list[list[str]]]], stream: Any, heading: str = "") -> None:
+    """rich tables on a terminal, plain aligned text otherwise (cron mail, log files), under a heading."""
+    if heading:
+        print(heading, file=stream)
     if stream.isatty():
         from rich.console import Console
         from rich.table import Table

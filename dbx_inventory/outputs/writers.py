@@ -91,6 +91,8 @@ def write_text(path: str, text: str) -> None:
     try:
         with atomic_text(path) as fh:
             fh.write(text)
+    except BrokenPipeError:
+        raise  # `-o - | head`: the reader had enough, not a failure (cli/common.py ends quietly)
     except OSError as exc:
         raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
 

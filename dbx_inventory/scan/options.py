@@ -15,10 +15,11 @@ from ..api.errors import InputError
 from ..api.redact import add_secret
 from ..core.locations import LOCATION_NAMES, places
 from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..outputs.files_output import files_output_kind
 from ..outputs.writers import OutputFormat
 from .walker import WalkOptions
 
-DEFAULT_OUTPUT = "inventory.csv"
+DEFAULT_OUTPUT = "inventory.{format}"  # named for its format: JSON never lands in inventory.csv
 NO_OUTPUT = "none"  # the notebook entry point returns rows instead of writing a file
 DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the original's name
 DEFAULT_WORKERS = 8  # per API family: 16 in flight stays under the ~20-request concurrency cap
@@ -60,7 +61,7 @@ class ScanOptions:
     size_estimate: int = DEFAULT_SIZE_ESTIMATE
     exact_notebook_sizes: bool = False
     # where results go
-    output: str | None = None  # None: DEFAULT_OUTPUT, or only the report for a one-user look
+    output: str | None = None  # None: DEFAULT_OUTPUT, or for a one-user look the report (and JSON on stdout)
     format: OutputFormat = OutputFormat.CSV
     files_output: str | None = None
     top: int = 0
@@ -83,6 +84,17 @@ class ScanOptions:
     auth: AuthOptions = field(default_factory=AuthOptions)
     debug: bool = False
     quiet: bool = False
+
+    def output_path(self, single: bool) -> str | None:
+        """Where the inventory goes: -o, else inventory.<format>; a one-user look prints its report and
+        writes nothing, unless a machine format was asked for, which then goes to stdout."""
+        if self.output == NO_OUTPUT:
+            return None
+        if self.output:
+            return self.output
+        if single:
+            return None if self.format == OutputFormat.CSV else "-"
+        return DEFAULT_OUTPUT.format(format=self.format.value)
 
     def walk_options(self) -> WalkOptions:
         return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
@@ -146,6 +158,8 @@ def scan_options(
         fmt = OutputFormat(format)
     except ValueError:
         raise InputError(f"--format must be one of csv, json, jsonl, not {format!r}") from None
+    if files_output:
+        files_output_kind(files_output)  # a bad extension is a bad argument, before anything runs
     tables = bool(output_table or history_table)
     spark: SparkTarget | None = None
     if no_parallel:

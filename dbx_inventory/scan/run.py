@@ -28,7 +28,7 @@ from ..state.checkpoint import RunIdentity
 from ..state.resume import RunCheckpoint
 from .identities import find_targets
 from .listers import dbfs_disabled
-from .options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, NO_OUTPUT, ScanOptions
+from .options import DEFAULT_CHECKPOINT, ScanOptions
 from .spark import SparkScanner, start_spark
 from .users_input import collect_users
 from .walker import Observer, Walker
@@ -49,9 +49,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
     if not options.all_homes and not inputs:
         raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
     single = len(inputs) == 1 and not options.users_file
-    output = options.output or (None if single else DEFAULT_OUTPUT)
-    if output == NO_OUTPUT:
-        output = None
+    output = options.output_path(single)
     remote_output = is_remote_volume(output)
     if output and not remote_output:
         check_writable(output)
@@ -112,7 +110,13 @@ def execute(options: ScanOptions) -> ScanOutcome:
             if remote_output:
                 upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
             else:
-                write_inventory(output, ordered, options.format, header)
+                try:
+                    write_inventory(output, ordered, options.format, header)
+                except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
+                    if session:
+                        session.finish()
+                        session = None
+                    raise
         if session:
             session.finish()
             session = None
@@ -122,6 +126,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
         if session:
             session.abandon()
         client.close()
+    host = client.host
     largest = top.largest() if top else []
     report_stream = sys.stderr if output == "-" else sys.stdout
     if single:
@@ -129,8 +134,8 @@ def execute(options: ScanOptions) -> ScanOutcome:
         if largest:
             print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
     elif not options.quiet:
-        print_summary(summary_tables(ordered, largest), sys.stderr)
-    log.info("%s", run_summary(ordered, output))
+        print_summary(summary_tables(ordered, largest), sys.stderr, f"Inventory of {host}, {now_iso()}")
+    log.info("%s", run_summary(ordered, output, host))
     code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
     return ScanOutcome(ordered, code, largest)
 
@@ -163,7 +168,7 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
     todo = [t for t in targets if t.name not in results]
     if done:
         log.info("resuming: %d of %d users already done, %d to scan", len(targets) - len(todo), len(targets), len(todo))
-    progress = Progress(len(todo), client, enabled=options.progress)
+    progress = Progress(len(targets), len(targets) - len(todo), client, enabled=options.progress)
     watchers = [progress.observe, *observers]
 
     def observe(target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:

@@ -1,7 +1,7 @@
 """`make demo`: the real scripts against a bundled emulated workspace of a few dozen users.
 
-Starts the emulator on 127.0.0.1, exports the users, scans them, prints the summary and where the CSV
-is, then stops the emulator. Nothing leaves this machine.
+Starts the emulator on 127.0.0.1, exports the users, scans them, prints the summary and where the CSV is,
+then stops the emulator and prints the commands to do the same by hand. Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -16,36 +16,53 @@ from .workspace import build_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "dapi-demo-token"
+SEED, USERS, REMOVED = 2026, 40, 5
+HAND_PORT = 8765
 
 
 def main() -> int:
     out = ROOT / "demo-output"
     out.mkdir(exist_ok=True)
-    ws = build_workspace(seed=2026, users=40)
+    ws = build_workspace(seed=SEED, users=USERS, removed=REMOVED)
     ws.write_ground_truth(str(out / "ground_truth.json"))
-    # A little latency and the usual per-family rate limits, so the demo looks like a real workspace.
-    faults = Faults(latency_ms=15, fault_rate=0.03)
+    # A little latency, per-family rate limits and a few faults, like a real workspace (twice the rates of the
+    # benchmark's, so the demo takes seconds, not a minute).
+    faults = Faults(latency_ms=15, fault_rate=0.03, rate={"dbfs": 60, "workspace": 60, "scim": 20, "export": 60})
+    py = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
     with EmulatorServer(ws, token=TOKEN, faults=faults, port=0) as srv:
         env = {**os.environ, "DATABRICKS_HOST": srv.url, "DATABRICKS_TOKEN": TOKEN}
         env.pop("DATABRICKS_CONFIG_PROFILE", None)
-        print(f"Emulated workspace with {len(ws.users)} users at {srv.url}\n")
-        users = out / "users.csv"
-        inventory = out / "inventory.csv"
+        print(f"Emulated workspace at {srv.url}: {USERS} users, {REMOVED} removed users' homes, "
+              f"{len(ws.service_principals)} service principals\n")
         steps = [
-            [sys.executable, str(ROOT / "databricks_user_list.py"), "--output", str(users)],
-            [sys.executable, str(ROOT / "databricks_user_files_simple.py"), "--users-file", str(users),
-             "--output", str(inventory)],
+            ["databricks_user_list.py", "--output", "demo-output/users.csv"],
+            ["databricks_user_files_simple.py", "--users-file", "demo-output/users.csv",
+             "--output", "demo-output/inventory.csv"],
+            ["databricks_user_files_simple.py", "--all-homes", "--output", "demo-output/homes.csv", "--quiet"],
         ]
         codes = []
-        for cmd in steps:
-            print("$ " + " ".join(Path(c).name if c.endswith(".py") else c for c in cmd[1:]))
-            codes.append(subprocess.run(cmd, env=env, cwd=ROOT).returncode)
-            print()
+        for step in steps:
+            print("$ " + " ".join([py, *step]))
+            code = subprocess.run([sys.executable, *step], env=env, cwd=ROOT).returncode
+            codes.append(code)
+            print(f"(exit code {code}{': some users could not be scanned, their rows say why' if code == 3 else ''})\n")
         stats = srv.stats()
-    print(f"Inventory: {inventory}")
-    print(f"Emulator: {sum(stats['requests'].values())} requests, {stats['throttled']} throttled, {stats['faults']} injected faults")
-    print("Exit code 3 above is expected: the demo workspace has one user whose home the token may not read.")
-    return 0 if codes[0] == 0 and codes[1] in (0, 3) else 1
+    print("Inventories: demo-output/inventory.csv (the exported users) and demo-output/homes.csv (every home,")
+    print("removed users' included, with owner_status).")
+    print("demo-output/ground_truth.json is what the emulated workspace really holds, per user: compare any row")
+    print("with it (dbfs_files, ws_files, ... before the estimate for notebooks, which the API gives no size for).")
+    print(f"The emulator answered {sum(stats['requests'].values())} requests, throttled {stats['throttled']} and "
+          f"injected {stats['faults']} faults, all retried.\n")
+    print("To do the same by hand, start the emulator in one terminal:")
+    print(f"  {py} -m tests.emulator --users {USERS} --seed {SEED} --removed {REMOVED} --port {HAND_PORT} "
+          f"--token {TOKEN}")
+    print("and in another:")
+    print(f"  export DATABRICKS_HOST=http://127.0.0.1:{HAND_PORT} DATABRICKS_TOKEN={TOKEN}")
+    print(f"  {py} databricks_user_list.py -o users.csv")
+    print(f"  {py} databricks_user_files_simple.py --users-file users.csv -o inventory.csv")
+    print(f"  {py} databricks_user_files_simple.py --all-homes --locations all -o homes.csv")
+    print(f"  {py} databricks_user_files_simple.py Mixed.Case@Example.com   # one user: a readable report")
+    return 0 if codes[0] == 0 and all(c in (0, 3) for c in codes[1:]) else 1
 
 
 if __name__ == "__main__":
