@@ -23,7 +23,7 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 3 --dist loadgroup tests
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.run

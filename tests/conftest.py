@@ -85,3 +85,14 @@ def scannable_users(workspace) -> list[str]:
 def users_file(tmp_path, workspace) -> Path:
     """Every SCIM user of the session's workspace, one per line, as the exporter writes them."""
     return write_users_file(tmp_path / "users.csv", scannable_users(workspace))
+
+
+SPARK_MODULES = {"test_spark_e2e.py", "test_runtime_e2e.py", "test_readme_e2e.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, every test that starts a Spark runs on one worker: a local Spark Connect server
+    listens on a fixed port, and two JVMs at once would starve a 2-core machine."""
+    for item in items:
+        if item.path.name in SPARK_MODULES or "spark" in item.name:
+            item.add_marker(pytest.mark.xdist_group("spark"))
