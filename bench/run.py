@@ -124,14 +124,58 @@ def memory_run(n_users: int, huge: int, workdir: Path) -> dict:
             "wrong_rows": check_exact(out, truth, users)}
 
 
+def report_run(n_users: int, workdir: Path) -> dict:
+    """How long the HTML report of n_users takes to render and to open in headless Chromium (with its table
+    drawn), measured the way a reader meets it: the file from disk, no network."""
+    import random
+    import shutil
+
+    from dbx_inventory.outputs.columns import COLUMNS
+    from dbx_inventory.outputs.html_report import render_html
+
+    rng = random.Random(5)
+    statuses = ["active"] * 8 + ["inactive", "removed", "service_principal"]
+    records = []
+    for i in range(n_users):
+        dbfs, ws = rng.randrange(10**9), rng.randrange(10**8)
+        rec = {c.name: None for c in COLUMNS}
+        rec.update(username=f"user{i:05d}@example.com", file_count=rng.randrange(5000), total_size=dbfs + ws,
+                   status="success", file_source="both", owner_status=rng.choice(statuses), dbfs_bytes=dbfs,
+                   workspace_bytes=ws, estimated_bytes=ws // 10)
+        records.append(rec)
+    started = time.monotonic()
+    html = render_html(records, {"host": "https://bench.example.com"})
+    rendered = time.monotonic() - started
+    page_path = workdir / "report.html"
+    page_path.write_text(html, encoding="utf-8")
+    chromium = shutil.which("chromium")
+    opened = None
+    if chromium:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            started = time.monotonic()
+            page.goto(f"file://{page_path}")  # the load event: figures, chart and the table's first rows shown
+            opened = time.monotonic() - started
+            rows = page.locator("#users tbody tr")
+            while rows.count() < n_users:  # the page's policy forbids evaluating scripts in it: poll the DOM
+                time.sleep(0.02)
+            complete = time.monotonic() - started
+            browser.close()
+    return {"users": n_users, "mb": len(html.encode()) / 1e6, "render_s": rendered, "open_s": opened,
+            "table_s": complete}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--huge-user-files", type=int, default=3000)
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--concurrency-cap", type=int, default=20)
-    ap.add_argument("--modes", default="sequential,default,all-homes,4x,spark,memory",
-                    help="which runs, comma-separated: sequential, default, all-homes, 4x, spark, memory")
+    ap.add_argument("--modes", default="sequential,default,all-homes,4x,spark,memory,report",
+                    help="which runs, comma-separated: sequential, default, all-homes, 4x, spark, memory, report")
     ap.add_argument("--memory-users", type=int, default=10_000)
     ap.add_argument("--memory-huge-files", type=int, default=500_000, help="one huge user, to reach about a million files")
     a = ap.parse_args()
@@ -163,6 +207,11 @@ def main() -> int:
         if "--no-parallel" in by_mode and "default (concurrent)" in by_mode:
             speedup = by_mode["--no-parallel"]["wall_s"] / by_mode["default (concurrent)"]["wall_s"]
             print(f"speed-up of the default mode over --no-parallel: {speedup:.1f}x")
+        if "report" in wanted:
+            rep = report_run(10_000, Path(tmp))
+            opened = (f"opens in headless Chromium in {rep['open_s']:.2f} s, every row of its table drawn after "
+                      f"{rep['table_s']:.2f} s") if rep["open_s"] is not None else "(no chromium)"
+            print(f"HTML report: {rep['users']} users, {rep['mb']:.1f} MB, rendered in {rep['render_s']:.2f} s, {opened}")
         if "memory" in wanted:
             m = memory_run(a.memory_users, a.memory_huge_files, Path(tmp))
             print(f"memory: {m['users']} users, {m['files']} files, {m['wall_s']:.1f} s without limits, "

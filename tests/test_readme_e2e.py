@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ROOT, TOKEN, clean_env
 from tests.emulator import EmulatorServer, Faults, build_workspace
 
-SCRIPTS = ("databricks_user_list.py", "databricks_user_files_simple.py")
+SCRIPTS = ("databricks_user_list.py", "databricks_user_files_simple.py", "-m dbx_inventory.report")
 NEEDS_A_CLUSTER = ("--cluster-id", "--serverless")
 
 
@@ -55,8 +55,8 @@ def test_a_readme_block_runs(tmp_path, emulated, block):
     ws, srv = emulated
     cfg = tmp_path / "databrickscfg"
     cfg.write_text(f"[PROD]\nhost = {srv.url}\ntoken = {TOKEN}\n", encoding="utf-8")
-    env = clean_env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg))
-    for script in SCRIPTS:
+    env = clean_env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg), PYTHONPATH=str(ROOT))
+    for script in SCRIPTS[:2]:
         (tmp_path / script).symlink_to(ROOT / script)
     (tmp_path / "users.csv").write_text("".join(u["userName"] + "\n" for u in ws.users), encoding="utf-8")
     first = ws.users[0]["userName"]

@@ -27,6 +27,7 @@ examples:
   %(prog)s --users-file users.csv --no-parallel --debug  # one request at a time, every retry logged
   %(prog)s --users-file users.csv --resume               # continue after a crash, a kill or Ctrl-C
   %(prog)s --users-file users.csv --files-output files.parquet --top 20 --format json -o inventory.json
+  %(prog)s --all-homes -o homes.json --format json --compare last-week.json --html report.html
   %(prog)s --users-file users.csv --cluster-id 1234-567890-abc123 --output-table main.admin.inventory
 
 exit codes: 0 every user scanned; 1 fatal (auth, config, input, unreachable host, output);
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
                    help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
     p.add_argument("--files-output", metavar="PATH", help="also list every file and object scanned (user, file system, path, type, size, estimated?, modified), streamed as the scan goes: .csv, .jsonl, or .parquet with pyarrow")
+    p.add_argument("--html", metavar="PATH", help="also write the report as one self-contained HTML page (charts, a sortable table; with --compare, what changed)")
+    p.add_argument("--compare", metavar="OLD", help="an older inventory (csv, json or jsonl) of this workspace: the summary, and the --html report, show the largest changes since")
     p.add_argument("--top", type=int, default=0, metavar="N", help="show the N largest files (by the size the API gives) in the summary or the one-user report")
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--dbfs-only", action="store_true", help="skip the Workspace scan")

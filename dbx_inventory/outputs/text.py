@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.summary import OWNER_STATUSES, PartResult, UserResult, total
+from .changes import Comparison
 
 
 def human_bytes(n: int) -> str:
@@ -74,7 +75,7 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _reason(error: str) -> str:
+def error_reason(error: str) -> str:
     """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
     if error.startswith("no user, service principal or home named"):
         return "no user, service principal or home of that name"
@@ -123,7 +124,7 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     reasons: dict[str, int] = {}
     for r in results:
         for e in r.errors:
-            reasons[_reason(e)] = reasons.get(_reason(e), 0) + 1
+            reasons[error_reason(e)] = reasons.get(error_reason(e), 0) + 1
     if reasons:
         tables.append(("Errors by reason", ["reason", "users"],
                        [[k, str(v)] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]))
@@ -131,6 +132,17 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
         tables.append((f"Top {len(top_files)} files by size", ["size", "user", "where", "path"],
                        [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
     return tables
+
+
+def changes_table(comparison: Comparison, since: str, n: int = 20) -> tuple[str, list[str], list[list[str]]]:
+    """The largest changes per user since an older inventory, with the users new and gone counted."""
+    rows = [[c.username, f"{c.files:+,}", ("+" if c.bytes > 0 else "-") + human_bytes(abs(c.bytes)),
+             human_bytes(c.bytes_after)] for c in comparison.largest(n)]
+    if comparison.new or comparison.gone:
+        rows.append([f"({len(comparison.new)} new, {len(comparison.gone)} gone since)", "", "", ""])
+    title = f"Largest changes since {since} (added {human_bytes(comparison.added_bytes)}, removed " \
+            f"{human_bytes(comparison.removed_bytes)})"
+    return title, ["user", "files", "size", "now"], rows or [["no change", "", "", ""]]
 
 
 def plain_tables(tables: list[tuple[str, list[str], list[list[str]]]]) -> str:

@@ -44,6 +44,7 @@ def atomic_text(path: str) -> Iterator[IO[str]]:
     directory = os.path.dirname(os.path.abspath(path))
     prefix = f".{os.path.basename(path)}.tmp-"
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an inventory gets the permissions of any new file
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
@@ -58,6 +59,12 @@ def atomic_text(path: str) -> Iterator[IO[str]]:
     for stale in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.part")):
         with contextlib.suppress(OSError):
             os.unlink(stale)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def check_writable(path: str) -> None:

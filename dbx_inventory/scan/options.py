@@ -65,6 +65,8 @@ class ScanOptions:
     format: OutputFormat = OutputFormat.CSV
     files_output: str | None = None
     top: int = 0
+    html: str | None = None  # also the HTML report here
+    compare: str | None = None  # an older inventory: the summary shows the largest changes since
     # how fast
     workers: int = DEFAULT_WORKERS
     sequential: bool = False
@@ -124,7 +126,7 @@ def parse_locations(text: str | Iterable[str]) -> tuple[str, ...]:
 def scan_options(
     users: Any = (), *, users_file: str | None = None, users_column: str | None = None, all_homes: bool = False,
     locations: str | Iterable[str] = "home", output: str | None = None, format: str = "csv",
-    files_output: str | None = None, top: int = 0, dbfs_only: bool = False, workspace_only: bool = False,
+    files_output: str | None = None, top: int = 0, html: str | None = None, compare: str | None = None, dbfs_only: bool = False, workspace_only: bool = False,
     size_estimate: int = DEFAULT_SIZE_ESTIMATE, exact_notebook_sizes: bool = False, no_parallel: bool = False,
     workers: int = DEFAULT_WORKERS, no_progress: bool = False, max_rps: float | None = None,
     retry_deadline: float = DEFAULT_RETRY_DEADLINE, cluster_id: str | None = None, serverless: bool = False,
@@ -180,6 +182,7 @@ def scan_options(
         users=names, users_file=users_file, users_column=users_column, all_homes=all_homes,
         locations=parse_locations(locations), file_systems=systems, size_estimate=size_estimate,
         exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
+        html=html, compare=compare,
         workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,
         progress=not (no_progress or quiet), spark=spark, chunk_size=chunk_size, fallback_local=fallback_local,
         output_table=output_table, history_table=history_table, checkpoint=checkpoint, resume=resume,

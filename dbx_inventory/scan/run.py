@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,12 +19,24 @@ from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
 from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget, UserResult
+from ..outputs.changes import compare
+from ..outputs.columns import record
 from ..outputs.files_output import FilesOutput
+from ..outputs.html_report import render_html
+from ..outputs.inventory_file import read_inventory
 from ..outputs.progress import Progress
-from ..outputs.text import human_bytes, plain_tables, print_summary, run_summary, summary_tables, user_report
+from ..outputs.text import (
+    changes_table,
+    human_bytes,
+    plain_tables,
+    print_summary,
+    run_summary,
+    summary_tables,
+    user_report,
+)
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
-from ..outputs.writers import check_writable, render_inventory, write_inventory
+from ..outputs.writers import check_writable, render_inventory, write_inventory, write_text
 from ..state.checkpoint import RunIdentity
 from ..state.resume import RunCheckpoint
 from .identities import find_targets
@@ -56,8 +69,10 @@ def execute(options: ScanOptions) -> ScanOutcome:
     if is_remote_volume(options.files_output):
         raise InputError("--files-output to a Volume works on a cluster (where Volumes are mounted): write it locally here")
     files_out = FilesOutput(options.files_output, options.size_estimate) if options.files_output else None
-    if options.files_output:
-        check_writable(options.files_output)
+    for extra in (options.files_output, options.html):
+        if extra:
+            check_writable(extra)
+    previous = read_inventory(options.compare) if options.compare else None  # a bad file fails before scanning
 
     client = connect(options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline,
                      check=False)
@@ -102,21 +117,24 @@ def execute(options: ScanOptions) -> ScanOutcome:
                   "with --resume to continue", file=sys.stderr)
             return ScanOutcome([], ExitCode.INTERRUPTED)
         ordered = [results[n] for n in names]  # input order, whatever order users finished in
-        if output:
-            header: dict[str, object] = {"tool_version": __version__, "host": client.host,
-                                         "options": options.result_options(), "generated_at": now_iso()}
-            if not_scanned:
-                header["not_scanned"] = not_scanned
-            if remote_output:
-                upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
-            else:
-                try:
-                    write_inventory(output, ordered, options.format, header)
-                except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
-                    if session:
-                        session.finish()
-                        session = None
-                    raise
+        header: dict[str, object] = {"tool_version": __version__, "host": client.host,
+                                     "options": options.result_options(), "generated_at": now_iso()}
+        if not_scanned:
+            header["not_scanned"] = not_scanned
+        if output and remote_output:
+            upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
+        elif output:
+            try:
+                write_inventory(output, ordered, options.format, header)
+            except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
+                if session:
+                    session.finish()
+                    session = None
+                raise
+        if options.html:
+            write_text(options.html, render_html([record(r) for r in ordered], header,
+                                                 previous.records if previous else None,
+                                                 os.path.basename(options.compare or "")))
         if session:
             session.finish()
             session = None
@@ -134,7 +152,10 @@ def execute(options: ScanOptions) -> ScanOutcome:
         if largest:
             print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
     elif not options.quiet:
-        print_summary(summary_tables(ordered, largest), sys.stderr, f"Inventory of {host}, {now_iso()}")
+        tables = summary_tables(ordered, largest)
+        if previous:
+            tables.append(changes_table(compare([record(r) for r in ordered], previous.records), options.compare or ""))
+        print_summary(tables, sys.stderr, f"Inventory of {host}, {now_iso()}")
     log.info("%s", run_summary(ordered, output, host))
     code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
     return ScanOutcome(ordered, code, largest)

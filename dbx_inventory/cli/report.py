@@ -1,0 +1,41 @@
+"""python -m dbx_inventory.report INVENTORY [--previous OLD] -o report.html: the HTML report of any saved
+inventory (JSON, JSON Lines or CSV, ours or the original's 7 columns), without rescanning."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..api.errors import ExitCode
+from ..outputs.html_report import render_html
+from ..outputs.inventory_file import read_inventory
+from ..outputs.writers import check_writable, write_text
+
+EXAMPLES = """
+examples:
+  python -m dbx_inventory.report inventory.json -o report.html
+  python -m dbx_inventory.report inventory-2026-11-29.csv --previous inventory-2026-11-22.csv -o growth.html
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dbx_inventory.report", description=__doc__, epilog=EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inventory", help="a saved inventory: .json, .jsonl or .csv")
+    p.add_argument("--previous", metavar="OLD", help="an older inventory of the same workspace: show what changed")
+    p.add_argument("-o", "--output", default="report.html", metavar="FILE", help="the page to write (default report.html)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = p.parse_args(argv)
+    check_writable(args.output)
+    current = read_inventory(args.inventory)
+    previous = read_inventory(args.previous) if args.previous else None
+    header = dict(current.header)
+    header.setdefault("source", os.path.basename(args.inventory))
+    html = render_html(current.records, header, previous.records if previous else None,
+                       os.path.basename(args.previous) if args.previous else "")
+    write_text(args.output, html)
+    print(f"Report of {len(current.records)} users written to {args.output}", file=sys.stderr)
+    return ExitCode.OK

@@ -1,0 +1,99 @@
+"""The report an admin forwards: one self-contained HTML page (no network, no CDN: CSS, script and the SVG
+chart are inline), rendered by Jinja2 from an inventory's records, with what changed since an older one.
+
+What it shows, in order: the workspace, scan time, tool version and options; the headline figures (users,
+files, bytes, the estimated share, users in error, what removed users' homes hold); the top 20 users by
+bytes, DBFS and Workspace stacked, estimated bytes hatched, owner status shown; bytes by owner status; every
+user in a table sortable by any column and filterable by name and status; errors grouped by reason; and
+with a previous inventory, the largest changes and the users new or gone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .changes import Comparison, compare
+from .text import OWNER_WORDS, error_reason, human_bytes
+
+Record = dict[str, Any]
+TABLE_COLUMNS = ["username", "owner_status", "status", "file_count", "total_size", "dbfs_bytes", "workspace_bytes",
+                 "estimated_bytes", "file_source", "newest_modified", "error"]
+OWNER_ORDER = ("removed", "inactive", "service_principal", "active", None)
+
+
+def _sum(records: list[Record], column: str) -> int:
+    return sum(r[column] or 0 for r in records if r["status"] != "error")
+
+
+def headline(records: list[Record]) -> dict[str, Any]:
+    counted = [r for r in records if r["status"] != "error"]
+    total = _sum(records, "total_size")
+    estimated = _sum(records, "estimated_bytes")
+    removed = [r for r in counted if r["owner_status"] == "removed"]
+    return {"users": len(records), "files": _sum(records, "file_count"), "bytes": total,
+            "estimated_share": round(100 * estimated / total, 1) if total else 0.0,
+            "errors": sum(1 for r in records if r["status"] == "error"), "removed_homes": len(removed),
+            "reclaimable": sum(r["total_size"] or 0 for r in removed)}
+
+
+def top_bars(records: list[Record], n: int = 20) -> list[dict[str, Any]]:
+    """The n largest users as stacked bars: DBFS, then the Workspace with its estimated part marked. An
+    inventory without the split (the original's 7 columns) gives one bar per user."""
+    biggest = sorted((r for r in records if r["total_size"]), key=lambda r: -r["total_size"])[:n]
+    scale = max((r["total_size"] for r in biggest), default=1) or 1
+    bars = []
+    for r in biggest:
+        total = r["total_size"]
+        split = r["dbfs_bytes"] is not None or r["workspace_bytes"] is not None
+        dbfs = (r["dbfs_bytes"] or 0) if split else 0
+        workspace = (r["workspace_bytes"] or 0) if split else total
+        estimated = min(r["estimated_bytes"] or 0, workspace)
+        bars.append({"username": r["username"], "owner_status": r["owner_status"], "total": total, "dbfs": dbfs,
+                     "workspace": workspace, "estimated": estimated, "split": split,
+                     "w_dbfs": 100 * dbfs / scale, "w_ws": 100 * workspace / scale,
+                     "w_est": 100 * estimated / scale})
+    return bars
+
+
+def by_owner(records: list[Record]) -> list[dict[str, Any]]:
+    rows = []
+    for status in OWNER_ORDER:
+        mine = [r for r in records if r["owner_status"] == status]
+        if mine:
+            rows.append({"status": status or "unknown", "homes": len(mine), "files": _sum(mine, "file_count"),
+                         "bytes": _sum(mine, "total_size"), "failed": sum(1 for r in mine if r["status"] == "error")})
+    return rows
+
+
+def errors_by_reason(records: list[Record]) -> list[tuple[str, int]]:
+    reasons: dict[str, int] = {}
+    for r in records:
+        for error in (r["error"] or "").split("; ") if r["error"] else ():
+            reasons[error_reason(error)] = reasons.get(error_reason(error), 0) + 1
+    return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _script_json(data: Any) -> str:
+    # Inside <script>, "</" would end the element early: escape it (and the HTML comment openers).
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def render_html(records: list[Record], header: dict[str, Any] | None = None,
+                previous: list[Record] | None = None, previous_name: str = "") -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("dbx_inventory.outputs", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["size"] = human_bytes
+    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else "unknown"
+    env.filters["signed_size"] = lambda n: ("+" if n > 0 else "−" if n < 0 else "") + human_bytes(abs(n))
+    env.filters["signed"] = lambda n: f"{n:+,}"
+    comparison: Comparison | None = compare(records, previous) if previous is not None else None
+    rows = [{c: r[c] for c in TABLE_COLUMNS} for r in records]
+    return env.get_template("report.html.j2").render(
+        header=header or {}, headline=headline(records), bars=top_bars(records), owners=by_owner(records),
+        owner_words=OWNER_WORDS, errors=errors_by_reason(records), comparison=comparison,
+        previous_name=previous_name, rows_json=_script_json(rows), columns=TABLE_COLUMNS,
+        options=json.dumps(header.get("options"), sort_keys=True) if header and header.get("options") else "",
+    )
