@@ -91,8 +91,10 @@ SPARK_MODULES = {"test_spark_e2e.py", "test_runtime_e2e.py", "test_readme_e2e.py
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist, every test that starts a Spark runs on one worker: a local Spark Connect server
-    listens on a fixed port, and two JVMs at once would starve a 2-core machine."""
+    """Under pytest-xdist, every test that starts a local Spark runs on one worker: a local Spark Connect server
+    listens on a fixed port. The Databricks Connect tests (their own server, on a free port) form a group of
+    their own and go last, so that their environments (built in the background by `make test`) are ready."""
     for item in items:
         if item.path.name in SPARK_MODULES or "spark" in item.name:
             item.add_marker(pytest.mark.xdist_group("spark"))
+    items.sort(key=lambda item: item.path.name == "test_dbconnect_e2e.py")

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -140,16 +141,23 @@ def test_python_version_mismatch_stops_with_both_versions():
 
 
 class LocalArrowSession:
-    """A Spark double that runs mapInArrow functions in this process, on real Arrow batches."""
+    """A Spark double that runs mapInArrow functions in this process, on real Arrow batches. Each DataFrame is
+    its own object: the scanner runs chunks from two threads at once, as it does against a real session."""
 
     def __init__(self, fail_first_with: str | None = None):
         self.fail = fail_first_with
-        self.rows: list = []
-        self.fn = None
+        self._lock = threading.Lock()
 
     def createDataFrame(self, rows, schema):
-        self.rows = list(rows)
-        return self
+        return _Frame(self, list(rows))
+
+    def stop(self):
+        pass
+
+
+class _Frame:
+    def __init__(self, session, rows):
+        self.session, self.rows, self.fn = session, rows, None
 
     def repartition(self, n):
         return self
@@ -159,8 +167,9 @@ class LocalArrowSession:
         return self
 
     def collect(self):
-        if self.fail:
-            message, self.fail = self.fail, None
+        with self.session._lock:
+            message, self.session.fail = self.session.fail, None
+        if message:
             raise RuntimeError(f"[INVALID_HANDLE.{message}] The operation was abandoned. SQLSTATE: HY000")
         import pyarrow as pa
 
@@ -188,10 +197,14 @@ def test_abandoned_operation_costs_one_chunk_and_reconnects(server, workspace, t
 def test_other_spark_failures_are_one_clean_sentence(server):
     from dbx_inventory.api.errors import InventoryError
 
-    class Broken(LocalArrowSession):
+    class BrokenFrame(_Frame):
         def collect(self):
             raise RuntimeError("An exception was thrown from the Python worker.\n  at org.apache...\n"
                                f"ValueError: boom {TOKEN}\n  at java.base/...")
+
+    class Broken(LocalArrowSession):
+        def createDataFrame(self, rows, schema):
+            return BrokenFrame(self, list(rows))
 
     opts = TaskOptions(server.url, WalkOptions((HOME_DBFS,), 1), None, 5.0, MaskedToken(TOKEN))
     scanner = SparkScanner(SparkTarget(master="local[1]"), None, opts, 4, TOKEN)

@@ -19,10 +19,12 @@ LOST_AFTER = 60.0
 
 
 def build_client(config: Any, workers: int, max_rps: float | None = None, retry_deadline: float = 120.0,
-                 clock: Clock | None = None) -> RestClient:
-    """`config` is the SDK's Config, or anything with `host` and `authenticate()` (a Spark task's StaticAuth)."""
+                 clock: Clock | None = None, rates: dict[str, float] | None = None) -> RestClient:
+    """`config` is the SDK's Config, or anything with `host` and `authenticate()` (a Spark task's StaticAuth);
+    `rates`: the request rates per API family learned before, to start from."""
     clock = clock or RealClock()
-    pacers = {f: Pacer(f, clock, max_rps=max_rps, max_in_flight=workers) for f in FAMILIES}
+    pacers = {f: Pacer(f, clock, max_rps=max_rps, max_in_flight=workers, initial_rate=(rates or {}).get(f))
+              for f in FAMILIES}
     return RestClient(config, RetryPolicy(deadline=retry_deadline), clock, pacers,
                       pool_size=WALK_LANES * workers + 4, lost_after=min(LOST_AFTER, retry_deadline))
 

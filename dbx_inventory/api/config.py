@@ -41,6 +41,10 @@ class AuthOptions:
     # Bounds the SDK's own probe of /.well-known/databricks-config during Config(): against a dead host
     # it otherwise retries for retry_timeout_seconds (300 s by default, databricks-api.md).
     probe_seconds: int = 10
+    # The compute of Databricks Connect, carried by the same Config as the credentials: databricks-connect
+    # refuses a builder that sets the cluster beside sdkConfig() (databricks-api.md).
+    cluster_id: str | None = None
+    serverless: bool = False
 
 
 def config_file_path() -> pathlib.Path:
@@ -170,6 +174,10 @@ def resolve_config(opts: AuthOptions) -> Config:
     if opts.token:
         kwargs["token"] = opts.token
         kwargs["auth_type"] = "pat"  # an explicit token overrides the profile's own auth method
+    if opts.cluster_id:
+        kwargs["cluster_id"] = opts.cluster_id
+    if opts.serverless:
+        kwargs["serverless_compute_id"] = "auto"
     try:
         cfg = _GuardedConfig(product="dbx-workspace-inventory", product_version=__version__, **kwargs)
     except ConfigError:
@@ -180,6 +188,10 @@ def resolve_config(opts: AuthOptions) -> Config:
         raise ConfigError(NO_CREDENTIALS)
     check_host_is_safe(cfg.host)
     add_secret(getattr(cfg, "token", None))  # a profile's token, known only now
+    if opts.serverless:
+        cfg.as_dict().pop("cluster_id", None)  # a profile's cluster beside serverless: databricks-connect refuses both
+    elif opts.cluster_id:
+        cfg.as_dict().pop("serverless_compute_id", None)
     return cfg
 
 

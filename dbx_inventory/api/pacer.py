@@ -54,11 +54,14 @@ class Pacer:
         max_rps: float | None = None,
         max_in_flight: int | None = None,
         recover_after: int = 20,
+        initial_rate: float | None = None,
     ) -> None:
         self.family = family
         self._clock = clock
         self._cap = max_rps
-        self._rate: float | None = None
+        # A rate learned before (by the previous chunk's Spark tasks): start there instead of finding the
+        # workspace's limit again with a burst of 429s.
+        self._rate: float | None = initial_rate
         self._next_start = 0.0
         self._limit_max = max_in_flight
         self._limit = max_in_flight

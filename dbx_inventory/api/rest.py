@@ -26,7 +26,7 @@ from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, class
 
 log = logging.getLogger("dbx_inventory")
 
-FAMILIES = ("scim", "dbfs", "workspace", "export", "files")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters")
 MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]

@@ -186,5 +186,7 @@ def scan_options(
         workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,
         progress=not (no_progress or quiet), spark=spark, chunk_size=chunk_size, fallback_local=fallback_local,
         output_table=output_table, history_table=history_table, checkpoint=checkpoint, resume=resume,
-        auth=AuthOptions(profile, workspace_url, token), debug=debug, quiet=quiet,
+        auth=AuthOptions(profile, workspace_url, token, cluster_id=spark.cluster_id if spark else None,
+                         serverless=bool(spark and spark.serverless)),
+        debug=debug, quiet=quiet,
     )

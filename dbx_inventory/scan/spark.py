@@ -13,6 +13,8 @@ the checkpoint, so an abandoned operation costs at most one chunk.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import json
@@ -21,13 +23,15 @@ import math
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.auth import MaskedToken, StaticAuth
 from ..api.client import build_client
-from ..api.errors import ConfigError, InventoryError
+from ..api.clock import RealClock
+from ..api.errors import ApiError, ConfigError, InventoryError
 from ..api.redact import redact
 from ..api.rest import RestClient
 from ..core.summary import ScanTarget, UserResult
@@ -44,10 +48,17 @@ INSTALL_HELP = (
     "newer than the cluster's runtime (e.g. pip install 'databricks-connect==15.4.*' for DBR 15.4 LTS, which "
     "runs on Python 3.11; databricks-connect 16.x and later need the Python of their runtime, 3.12)"
 )
-RECONNECTABLE = ("OPERATION_ABANDONED", "SESSION_CLOSED", "SESSION_CHANGED", "INVALID_HANDLE", "SESSION_NOT_FOUND")
+# A session lost to a driver that restarted or went away for a moment: reconnect and rerun the chunk.
+RECONNECTABLE = ("OPERATION_ABANDONED", "SESSION_CLOSED", "SESSION_CHANGED", "INVALID_HANDLE", "SESSION_NOT_FOUND",
+                 "stopped SparkContext", "StatusCode.UNAVAILABLE", "Connection refused", "failed to connect")
+REOPEN_WAITS = (2.0, 4.0, 8.0, 16.0)  # a restarting driver gets about half a minute to answer again
 MAX_RECONNECTS = 3
 LOCAL_CONF = {"spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false", "spark.ui.enabled": "false"}
-RESULT_SCHEMA = "idx long, user string, record string, host string, pkg_importable boolean"
+RESULT_SCHEMA = "idx long, user string, record string, host string, pkg_importable boolean, pace string"
+# Chunks in flight at once: while one drains (a task still on its last, largest user), the next one's tasks
+# take the free slots, so the API families stay busy across chunk boundaries. The cluster's slots bound how
+# many tasks run at once, so the per-task share of the rate budget stays right.
+PIPELINE = 2
 
 
 @dataclass(frozen=True)
@@ -59,16 +70,13 @@ class TaskOptions:
     max_rps: float | None
     retry_deadline: float
     token: MaskedToken = field(repr=False)
+    rates: dict[str, float] = field(default_factory=dict)  # per task and API family, learned by earlier chunks
 
 
 def open_session(target: SparkTarget, sdk_config: Any) -> Any:
+    if target.cluster_id or target.serverless:
+        return _databricks_session(target, sdk_config)
     try:
-        if target.cluster_id or target.serverless:
-            from databricks.connect import DatabricksSession  # type: ignore[import-not-found]
-
-            builder = DatabricksSession.builder.sdkConfig(sdk_config)
-            builder = builder.serverless(True) if target.serverless else builder.clusterId(target.cluster_id)
-            return builder.getOrCreate()
         from pyspark.sql import SparkSession
     except ImportError:
         raise ConfigError(INSTALL_HELP) from None
@@ -91,6 +99,87 @@ def open_session(target: SparkTarget, sdk_config: Any) -> Any:
         return builder.master(target.master or "local[*]").getOrCreate()
     except Exception as exc:
         raise ConfigError(f"cannot start Spark ({target.describe()}): {clean_error(exc)}") from None
+
+
+def _databricks_session(target: SparkTarget, sdk_config: Any) -> Any:
+    """Databricks Connect from the one SDK Config that carries the credentials, the profile and the compute
+    (`cluster_id`, or `serverless_compute_id="auto"`): the builder calls here (sdkConfig, getOrCreate) exist in
+    15.4 and in 19.x alike, and 19.x refuses a cluster set beside sdkConfig()."""
+    connect_version()
+    from databricks.connect import DatabricksSession  # type: ignore[import-not-found]
+
+    try:
+        return DatabricksSession.builder.sdkConfig(sdk_config).getOrCreate()
+    except Exception as exc:
+        raise ConfigError(connect_error(exc, target)) from None
+
+
+def connect_version() -> str:
+    """The installed databricks-connect's version; an error that says what to install, or that pyspark is in
+    the way (databricks-connect bundles its own and refuses to run beside it)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("databricks-connect")
+    except metadata.PackageNotFoundError:
+        raise ConfigError(INSTALL_HELP) from None
+    for other in ("pyspark", "pyspark-connect", "pyspark-client"):
+        try:
+            found = metadata.version(other)
+        except metadata.PackageNotFoundError:
+            continue
+        if "+databricks.connect" not in found:
+            raise ConfigError(f"{other} {found} is installed beside databricks-connect {version}, which bundles its "
+                              f"own: use a virtual environment with databricks-connect alone (pip uninstall {other})")
+    return version
+
+
+def check_cluster(client: RestClient, cluster_id: str, version: str) -> None:
+    """Before Databricks Connect dials: the cluster exists, may be used, runs, and runs a runtime at least as new
+    as databricks-connect (a newer client is refused, databricks-api.md). One request, each failure a sentence."""
+    try:
+        info = client.get("clusters", "/api/2.1/clusters/get", {"cluster_id": cluster_id})
+    except ApiError as exc:
+        if exc.status in (400, 404) and (exc.not_found or "not exist" in exc.message or exc.status == 404):
+            raise ConfigError(f"cluster {cluster_id} not found in {client.host}: check --cluster-id") from None
+        if exc.status in (401, 403):
+            raise ConfigError(f"no permission to use cluster {cluster_id} ({exc.describe()}): ask for CAN ATTACH TO") from None
+        raise ConfigError(f"cannot check cluster {cluster_id}: {exc.describe()}") from None
+    state = str(info.get("state") or "")
+    if state and state not in ("RUNNING", "RESIZING"):
+        hint = "wait until it is RUNNING" if state in ("PENDING", "RESTARTING") else "start it, then run again"
+        raise ConfigError(f"cluster {cluster_id} is not running ({state}): {hint}")
+    runtime = re.match(r"(\d+)\.(\d+)", str(info.get("spark_version") or ""))
+    client_version = re.match(r"(\d+)\.(\d+)", version)
+    if runtime and client_version:
+        have = tuple(int(x) for x in client_version.groups())
+        need = tuple(int(x) for x in runtime.groups())
+        if have > need:
+            raise ConfigError(f"databricks-connect {version} is newer than cluster {cluster_id}'s runtime "
+                              f"{info.get('spark_version')}: install databricks-connect=={need[0]}.{need[1]}.* in an "
+                              "environment with the runtime's Python")
+
+
+def connect_error(exc: BaseException, target: SparkTarget) -> str:
+    """One sentence for a failure of Databricks Connect to start, naming the cause where it is known."""
+    text = str(exc)
+    if "cannot be installed at the same time" in text:
+        return ("pyspark is installed beside databricks-connect, which bundles its own: use a virtual environment "
+                "with databricks-connect alone")
+    versions = re.search(r"([\d.]+x?) \(Databricks Runtime\) < ([\d.]+) \(Databricks Connect\)", text)
+    if versions:
+        return (f"databricks-connect {versions.group(2)} is newer than the runtime {versions.group(1)} of "
+                f"{target.describe()}: install databricks-connect=={versions.group(1).rstrip('.x')}.*")
+    if "PYTHON_VERSION_MISMATCH" in text:
+        return f"Python versions differ between this machine and {target.describe()}: {clean_error(exc)}"
+    if "does not exist" in text or "RESOURCE_DOES_NOT_EXIST" in text:
+        return f"{target.describe()} was not found in this workspace: {clean_error(exc)}"
+    if "PERMISSION_DENIED" in text or "permission" in text.lower():
+        return f"no permission to use {target.describe()}: {clean_error(exc)}"
+    if "unsupported with serverless" in text:
+        return (f"{target.describe()} reports no Databricks Runtime 16 or later, which this databricks-connect "
+                f"needs: {clean_error(exc)}")
+    return f"cannot start Databricks Connect on {target.describe()}: {clean_error(exc)}"
 
 
 PY_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?\w*(?:Error|Exception|Exit|Interrupt)\b.*")
@@ -146,18 +235,22 @@ def _scan_partition(opts: TaskOptions):  # runs on the executors
         if not rows:
             return
         index = {t["name"]: i for i, t in rows}
-        client = build_client(StaticAuth(opts.host, opts.token), opts.walk.workers, opts.max_rps, opts.retry_deadline)
+        client = build_client(StaticAuth(opts.host, opts.token), opts.walk.workers, opts.max_rps, opts.retry_deadline,
+                              rates=opts.rates)
         walker = Walker(client, opts.walk)
         host = socket.gethostname()
         # Proof for the tests: the package reached this worker only by value, not by import.
         importable = importlib.util.find_spec("dbx_inventory") is not None
-        out: dict[str, list] = {"idx": [], "user": [], "record": [], "host": [], "pkg_importable": []}
+        out: dict[str, list] = {"idx": [], "user": [], "record": [], "host": [], "pkg_importable": [], "pace": []}
         for result in walker.scan([ScanTarget(**t) for _, t in rows]):
             out["idx"].append(index[result.username])
             out["user"].append(result.username)
             out["record"].append(json.dumps(result_to_record(result)))
             out["host"].append(host)
             out["pkg_importable"].append(importable)
+        # What this task's pacers learned of the workspace's limits, for the next chunk's tasks to start from.
+        learned = json.dumps({f: s.rate for f, p in client.pacers.items() if (s := p.state()).limit_found})
+        out["pace"] = [learned] * len(out["idx"])
         client.close()
         yield pa.RecordBatch.from_pydict(out)
 
@@ -183,6 +276,8 @@ class SparkScanner:
         self.secret = secret
         self.spark: Any = None
         self.workers_seen: dict[str, int] = {}
+        self.rates: dict[str, float] = {}  # per task and API family, learned by the chunks so far
+        self._reconnect = threading.Lock()
         self.importable_on_workers = False
 
     def start(self) -> None:
@@ -212,25 +307,60 @@ class SparkScanner:
         walk = dataclasses.replace(self.opts.walk, workers=max(1, math.ceil(self.opts.walk.workers / tasks)))
         per_task = dataclasses.replace(self.opts, walk=walk,
                                        max_rps=self.opts.max_rps / tasks if self.opts.max_rps else None)
-        log.debug("Spark: %d tasks per chunk of %d users, %d workers per task per API family",
-                  tasks, self.chunk_size, walk.workers)
-        for start in range(0, len(users), self.chunk_size):
-            chunk = list(users[start:start + self.chunk_size])
-            for row in self._run_chunk(chunk, start, per_task, tasks):
-                result = record_to_result(json.loads(row["record"]))
-                self.workers_seen[row["host"]] = self.workers_seen.get(row["host"], 0) + 1
-                self.importable_on_workers |= bool(row["pkg_importable"])
-                if self.importable_on_workers:
-                    log.debug("the package is also installed on executor %s", row["host"])
-                log.debug("%s scanned on executor %s", result.username, row["host"])
-                yield result
+        log.debug("Spark: %d tasks per chunk of %d users, %d workers per task per API family, %d chunks in flight",
+                  tasks, self.chunk_size, walk.workers, PIPELINE)
+        chunks = [(start, list(users[start:start + self.chunk_size])) for start in range(0, len(users), self.chunk_size)]
+        with concurrent.futures.ThreadPoolExecutor(PIPELINE, thread_name_prefix="spark-chunk") as pool:
+            pending: collections.deque[concurrent.futures.Future[list[Any]]] = collections.deque()
+            queue = iter(chunks)
+
+            def submit() -> None:
+                nxt = next(queue, None)
+                if nxt is not None:
+                    opts = dataclasses.replace(per_task, rates=dict(self.rates))
+                    pending.append(pool.submit(self._run_chunk, nxt[1], nxt[0], opts, tasks))
+
+            for _ in range(PIPELINE):
+                submit()
+            try:
+                while pending:
+                    rows = pending.popleft().result()
+                    self._learn(rows)
+                    submit()
+                    yield from self._results(rows)
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _learn(self, rows: list[Any]) -> None:
+        """The rates a chunk's tasks learned, each task's own share: the next chunks start from their mean."""
+        learned: dict[str, list[float]] = {}
+        for pace in {row["pace"] for row in rows}:
+            for family, rate in json.loads(pace or "{}").items():
+                learned.setdefault(family, []).append(rate)
+        for family, rates in learned.items():
+            self.rates[family] = sum(rates) / len(rates)
+        if learned:
+            log.debug("Spark: next chunks start at %s requests/s per task",
+                      ", ".join(f"{f} {r:.1f}" for f, r in self.rates.items()))
+
+    def _results(self, rows: list[Any]) -> Iterator[UserResult]:
+        for row in rows:
+            result = record_to_result(json.loads(row["record"]))
+            self.workers_seen[row["host"]] = self.workers_seen.get(row["host"], 0) + 1
+            self.importable_on_workers |= bool(row["pkg_importable"])
+            if self.importable_on_workers:
+                log.debug("the package is also installed on executor %s", row["host"])
+            log.debug("%s scanned on executor %s", result.username, row["host"])
+            yield result
 
     def _run_chunk(self, chunk: list[ScanTarget], offset: int, opts: TaskOptions, tasks: int) -> list[Any]:
         attempts = 0
         rows = [(offset + i, json.dumps(dataclasses.asdict(t))) for i, t in enumerate(chunk)]
         while True:
+            session = self.spark
             try:
-                df = self.spark.createDataFrame(rows, "idx long, target string")
+                df = session.createDataFrame(rows, "idx long, target string")
                 df = df.repartition(min(tasks, len(chunk))).mapInArrow(_scan_partition(opts), RESULT_SCHEMA)
                 return df.collect()
             except KeyboardInterrupt:
@@ -241,9 +371,27 @@ class SparkScanner:
                     attempts += 1
                     log.warning("Spark session lost (%s); reconnecting (%d/%d) and rerunning this chunk",
                                 clean_error(exc, self.secret), attempts, MAX_RECONNECTS)
-                    self.spark = open_session(self.target, self.sdk_config)
+                    with self._reconnect:  # chunks in flight lose the session together: one reconnects
+                        if self.spark is session:
+                            try:
+                                session.stop()  # or a cached session would come back, as dead as it is
+                            except Exception:
+                                pass
+                            self.spark = self._reopen()
                     continue
+                log.debug("Spark job failed: %s", redact(text, self.secret))
                 raise InventoryError(f"Spark job failed: {clean_error(exc, self.secret)}") from None
+
+    def _reopen(self) -> Any:
+        clock = RealClock()
+        for wait in (*REOPEN_WAITS, None):
+            try:
+                return open_session(self.target, self.sdk_config)
+            except InventoryError as exc:
+                if wait is None:
+                    raise
+                log.warning("Spark is not answering yet (%s); trying again in %.0f s", exc, wait)
+                clock.sleep(wait)
 
     def save_table(self, name: str, results: list[UserResult]) -> None:
         """--output-table: the inventory as a table (Delta on Databricks), replaced on each run."""
@@ -279,6 +427,8 @@ def start_spark(client: RestClient, options: ScanOptions) -> SparkScanner | None
     scanner = SparkScanner(target, client.config, opts, options.chunk_size, token)
     try:
         log.info("Scanning on %s", target.describe())
+        if target.cluster_id:
+            check_cluster(client, target.cluster_id, connect_version())
         scanner.start()
     except InventoryError as exc:
         scanner.stop()

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import scim, views
 from .workspace import Workspace
 
-FAMILIES = ("scim", "dbfs", "workspace", "export")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "clusters")
 SCIM = "/api/2.0/preview/scim/v2/"
 ERROR_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                404: "RESOURCE_DOES_NOT_EXIST", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
@@ -84,6 +84,8 @@ class EmulatorServer:
     def __init__(self, ws: Workspace, token: str = "dapi-test-token", faults: Faults | None = None,
                  port: int = 0, host: str = "127.0.0.1"):
         self.ws, self.token, self.host, self.port = ws, token, host, port
+        # Clusters, for Databricks Connect's check of the runtime (clusters/get): id -> spark_version, state.
+        self.clusters = {"1234-567890-abc123": {"spark_version": "19.3.x-scala2.13", "state": "RUNNING"}}
         # Unity Catalog Volumes that exist, for the Files API; files written there are kept in memory.
         self.volumes = {"/Volumes/main/admin/inventory"}
         self.volume_files: dict[str, bytes] = {}
@@ -356,6 +358,8 @@ class EmulatorServer:
             raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
         if family == "scim":
             return self._scim(route, q)
+        if family == "clusters":
+            return self._cluster(route, q)
         if route in ("/api/2.0/dbfs/list", "/api/2.0/dbfs/get-status"):
             return self._dbfs(route.rsplit("/", 1)[1], q)
         if route in ("/api/2.0/workspace/list", "/api/2.0/workspace/get-status"):
@@ -382,6 +386,18 @@ class EmulatorServer:
             return 200, scim.list_page(items, schema, allowed, q, self.faults.scim_page_cap)
         except scim.InvalidFilter as e:
             raise _Reply(400, scim.error(str(e))) from None
+
+    def _cluster(self, route: str, q: dict):
+        if route not in ("/api/2.0/clusters/get", "/api/2.1/clusters/get"):
+            raise _err(404, f"No API found for 'GET {route}'", "ENDPOINT_NOT_FOUND")
+        cluster_id = q.get("cluster_id", "")
+        cluster = self.clusters.get(cluster_id)
+        if cluster is None:  # what the real API answers for an unknown id
+            raise _err(400, f"Cluster {cluster_id} does not exist", "INVALID_PARAMETER_VALUE")
+        if cluster.get("denied"):
+            raise _err(403, f"User does not have permission to attach to cluster {cluster_id}")
+        return 200, {"cluster_id": cluster_id, "cluster_name": f"cluster {cluster_id}", "state": cluster["state"],
+                     "spark_version": cluster["spark_version"], "num_workers": 2}
 
     def _path(self, q: dict, dbfs: bool) -> str:
         path = q.get("path")
@@ -465,6 +481,8 @@ def _family(route: str) -> str:
         return "workspace"
     if route.startswith("/api/2.0/fs/"):
         return "files"
+    if "/clusters/" in route:
+        return "clusters"
     return "other"
 
 
