@@ -1,3 +1,3 @@
 """Per-user file inventory of a Databricks workspace (DBFS and Workspace homes)."""
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"

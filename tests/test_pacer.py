@@ -67,3 +67,40 @@ def test_max_rps_caps_the_pace():
     start = clock.time()
     drive(p, clock, 21, lambda t: {})
     assert clock.time() - start >= 2.0
+
+
+def test_a_pacer_left_alone_finds_the_freed_rate_in_seconds():
+    # A Spark task that shared the limit with another learned half of it; the other task has finished.
+    clock = FakeClock()
+    p = Pacer("dbfs", clock, initial_rate=15.0, learned=True)
+    start = clock.time()
+    while p.state().rate < 30.0 and clock.time() - start < 60:
+        p.acquire()
+        clock.advance(0.05)  # latency: requests are not all instant, and the pace is 15/s to begin with
+        p.release()
+    assert clock.time() - start < 10  # the plain step (+0.1% per success) would take about 45 s
+
+
+def test_quiet_probing_never_runs_ahead_of_what_gets_through():
+    # Requests limited by latency, not by the pacer: 10 per second get through, whatever the pace allows.
+    clock = FakeClock()
+    p = Pacer("dbfs", clock, initial_rate=12.0, learned=True)
+    for _ in range(600):
+        p.acquire()
+        clock.advance(0.1)
+        p.release()
+    assert 12.0 < p.state().rate <= 22.0  # it probed, but stopped at about twice the 10/s that got through
+
+
+def test_a_rate_limit_429_ends_the_quiet_spell():
+    clock = FakeClock()
+    p = Pacer("dbfs", clock, initial_rate=20.0, learned=True)
+    drive(p, clock, 5, lambda t: {})
+    clock.advance(10)  # ten quiet seconds: the step is at its largest
+    p.acquire()
+    p.release(throttled=True, retry_after=1.0)
+    before = p.state().rate
+    p.acquire()
+    clock.advance(0.05)
+    p.release()
+    assert p.state().rate <= before * 1.0011  # back to the plain step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,21 @@ def test_spark_gives_the_ground_truth_and_the_local_rows(tmp_path, server, works
     assert "package importable on the executors without shipping: False" in r.stderr
     for text in (r.stdout, r.stderr, (tmp_path / "spark.csv").read_text()):
         assert TOKEN not in text
+
+
+def test_the_driver_scans_while_spark_opens_and_no_user_is_scanned_twice(tmp_path, server, workspace, truth,
+                                                                         users_file):
+    server.set_faults(Faults(rate=None, latency_ms=40))
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "10", "--debug",
+            *MODES["classic"], env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr[-3000:]
+    users = scannable_users(workspace)
+    here, there = (int(n) for n in re.search(r"Spark is ready: (\d+) users scanned from this machine while it "
+                                               r"opened, (\d+) go to Spark", r.stderr).groups())
+    assert 0 < here <= len(users) // 2 and here + there == len(users)  # Spark mode always runs Spark tasks
+    assert r.stderr.count("scanned on executor") == there
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)
+    assert not {path: n for path, n in server.stats()["list_calls"].items() if n > 1}  # each user by one of them
 
 
 def test_token_is_not_in_the_shipped_task(tmp_path):

@@ -11,6 +11,11 @@ workers throttled each other. Here:
   429s (below the threshold) change nothing, so random throttling cannot ratchet the rate down to a crawl.
 - every success raises the rate a little, so the pacer keeps probing for headroom and forgets an old cut
   within seconds; overshooting costs a few 429s, which the retry policy absorbs after their Retry-After.
+  The longer the workspace stays quiet (no rate-limit 429), the faster the probing: the step doubles for each
+  quiet second, as TCP's congestion control probes after a loss-free spell. A pacer that shared the limit
+  with others (a Spark task beside other tasks) and is now alone finds the freed rate in seconds, not
+  minutes. The rate never runs ahead of twice what actually got through, so a pacer that is not the
+  bottleneck cannot drift to a rate that means nothing.
 - a 429 without Retry-After means too many requests in flight: the family's in-flight limit drops to
   what was in flight minus one, and climbs back by one per `recover_after` successes.
 - `max_rps` is a hard ceiling an admin can set to leave headroom for other tools.
@@ -33,6 +38,8 @@ THRESHOLD = 0.10  # share of rate-limit 429s in the window that means "we are ab
 GAIN = 0.001  # relative rate increase per success (about +3%/s at 30 requests/s)
 MIN_RATE = 1.0  # never pace slower than this
 UNDERSHOOT = 0.95  # a cut sets the rate 5% under the success rate measured
+QUIET_SECONDS = 1.0  # the probing step doubles for each such spell without a rate-limit 429...
+QUIET_DOUBLINGS = 6  # ...up to 2**6 times (at 15 requests/s, about +1%/s at first, +60%/s after 6 quiet seconds)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Pacer:
         max_in_flight: int | None = None,
         recover_after: int = 20,
         initial_rate: float | None = None,
+        learned: bool = False,
     ) -> None:
         self.family = family
         self._clock = clock
@@ -62,6 +70,7 @@ class Pacer:
         # A rate learned before (by the previous chunk's Spark tasks): start there instead of finding the
         # workspace's limit again with a burst of 429s.
         self._rate: float | None = initial_rate
+        self._learned = learned and initial_rate is not None  # the rate is the workspace's, not a first guess
         self._next_start = 0.0
         self._limit_max = max_in_flight
         self._limit = max_in_flight
@@ -69,7 +78,9 @@ class Pacer:
         self._recover_after = recover_after
         self._successes_since_cut = 0
         self._last_cut = -1e9
+        self._last_limited = clock.time()  # the last rate-limit 429 (a carried rate was met just before)
         self._outcomes: collections.deque[tuple[float, bool]] = collections.deque()  # (time, rate-limited)
+        self._limited_in_window = 0
         self._cond = threading.Condition()
         self.requests = 0
         self.throttled = 0
@@ -96,14 +107,18 @@ class Pacer:
             now = self._clock.time()
             rate_limited = throttled and retry_after is not None
             self._outcomes.append((now, rate_limited))
+            self._limited_in_window += rate_limited
+            while self._outcomes[0][0] < now - WINDOW:
+                self._limited_in_window -= self._outcomes.popleft()[1]
             if throttled:
                 self.throttled += 1
                 if rate_limited:
+                    self._last_limited = now
                     self._maybe_cut_rate(now)
                 else:
                     self._cut_concurrency(in_flight_then)
             else:
-                self._speed_up()
+                self._speed_up(now)
             self._cond.notify_all()
 
     # -- adaptation --------------------------------------------------------------------------------
@@ -112,12 +127,10 @@ class Pacer:
         return min(rates) if rates else None
 
     def _maybe_cut_rate(self, now: float) -> None:
-        while self._outcomes and self._outcomes[0][0] < now - WINDOW:
-            self._outcomes.popleft()
         total = len(self._outcomes)
         if total < MIN_SAMPLES or now - self._last_cut < WINDOW / 4:
             return
-        limited = sum(1 for _, hit in self._outcomes if hit)
+        limited = self._limited_in_window
         if limited / total <= THRESHOLD:
             return
         span = max(now - self._outcomes[0][0], WINDOW / 8)
@@ -128,6 +141,7 @@ class Pacer:
         floor = current * 0.5 if self._rate else 0.0
         # Just under what got through, so the bucket refills before probing reaches the limit again.
         self._rate = min(current, max(MIN_RATE, achieved * UNDERSHOOT, floor))
+        self._learned = True
         self._last_cut = now
         log.debug("pacer %s: %d of %d requests rate-limited in %.1fs; pacing at %.1f requests/s",
                   self.family, limited, total, span, self._rate)
@@ -138,9 +152,13 @@ class Pacer:
         log.debug("pacer %s: concurrency limit hit with %d in flight; now at most %d", self.family,
                   in_flight_then, self._limit)
 
-    def _speed_up(self) -> None:
+    def _speed_up(self, now: float) -> None:
         if self._rate is not None:
-            self._rate *= 1.0 + GAIN
+            doublings = min(int((now - self._last_limited) / QUIET_SECONDS), QUIET_DOUBLINGS)
+            span = max(now - self._outcomes[0][0], WINDOW / 8)
+            achieved = (len(self._outcomes) - self._limited_in_window) / span
+            ceiling = max(self._rate, 2.0 * achieved)
+            self._rate = min(ceiling, self._rate * (1.0 + GAIN * 2 ** doublings))
         if self._limit is not None and (self._limit_max is None or self._limit < self._limit_max):
             self._successes_since_cut += 1
             if self._successes_since_cut >= self._recover_after:
@@ -149,5 +167,5 @@ class Pacer:
 
     def state(self) -> PacerState:
         with self._cond:
-            return PacerState(self.family, self._effective_rate(), self._rate is not None, self._limit,
+            return PacerState(self.family, self._effective_rate(), self._learned, self._limit,
                               self._in_flight, self.requests, self.throttled)

@@ -38,6 +38,11 @@ class SparkTarget:
     catalog: bool = False  # tables are written: a Spark started here keeps a persistent local metastore
     automatic: bool = False  # chosen because the run is on a cluster, not asked for by the admin
 
+    @property
+    def on_this_machine(self) -> bool:
+        """A Spark started here (local[N], classic or Connect): its Python workers run this interpreter."""
+        return (self.master or self.remote or "").startswith("local")
+
     def describe(self) -> str:
         if self.active:
             return "this cluster's Spark session"

@@ -39,10 +39,11 @@ from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import check_writable, render_inventory, write_inventory, write_text
 from ..state.checkpoint import RunIdentity
 from ..state.resume import RunCheckpoint
+from .head_start import HeadStart
 from .identities import find_targets
 from .listers import dbfs_disabled
 from .options import DEFAULT_CHECKPOINT, ScanOptions
-from .spark import SparkScanner, start_spark
+from .spark import SparkScanner, SparkStart
 from .users_input import collect_users
 from .walker import Observer, Walker
 
@@ -82,11 +83,13 @@ def execute(options: ScanOptions) -> ScanOutcome:
     top = TopFiles(options.top) if options.top else None
     observers = [o.observe for o in (files_out, top) if o is not None]
     not_scanned: dict[str, str] = {}
+    spark_start: SparkStart | None = None
     try:
         if session:
             session.claim()  # before any request: an unfinished run's checkpoint is never overwritten
         client.check_access()
         options = _without_disabled_dbfs(client, options, not_scanned)
+        spark_start = SparkStart(client, options) if options.spark else None
         targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
                                bool(options.users_file))
         names = [t.name for t in targets]
@@ -100,7 +103,8 @@ def execute(options: ScanOptions) -> ScanOutcome:
             files_out.open(set(done) if session and options.resume else None)
         try:
             results, interrupted = scan_users(client, options, targets, done, session, observers,
-                                              files_out.sync if files_out else None)
+                                              files_out.sync if files_out else None, spark_start)
+            spark_start = None
         except InventoryError as exc:
             if session is None or not session.holds_results:
                 raise
@@ -139,6 +143,8 @@ def execute(options: ScanOptions) -> ScanOutcome:
             session.finish()
             session = None
     finally:
+        if spark_start:  # stopped before the scan began
+            spark_start.discard()
         if files_out:
             files_out.close(complete=False)
         if session:
@@ -182,7 +188,8 @@ def now_iso() -> str:
 
 def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarget], done: dict[str, UserResult],
                session: RunCheckpoint | None, observers: Sequence[Observer] = (),
-               sync: Callable[[], None] | None = None) -> tuple[dict[str, UserResult], bool]:
+               sync: Callable[[], None] | None = None,
+               spark_start: SparkStart | None = None) -> tuple[dict[str, UserResult], bool]:
     """Scan the targets not already done; record each result as soon as it is complete (after `sync` has
     put everything the observers were given on disk, so a recorded user's files are never lost)."""
     results = dict(done)
@@ -197,8 +204,18 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
             watch(target, location, entries)
 
     walker = Walker(client, options.walk_options(), observer=observe)
-    spark = start_spark(client, options) if todo else None
-    source: Iterator[UserResult] = spark.scan(todo) if spark else walker.scan(todo)
+    spark = None
+    head_start = None
+    if spark_start and todo and options.spark and not (options.fallback_local or options.spark.automatic):
+        head_start = HeadStart(walker, spark_start, client)
+    elif spark_start and todo:  # Spark may turn out unusable, and the scan then runs here: wait for the verdict
+        spark = spark_start.result()
+    elif spark_start:
+        spark_start.discard()
+    if head_start:
+        source: Iterator[UserResult] = head_start.scan(todo)
+    else:
+        source = spark.scan(todo) if spark else walker.scan(todo)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -219,6 +236,10 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
     if options.debug:
         for pacer in client.pacers.values():
             log.debug("pacer %s", pacer.state())
+    if head_start:
+        spark = head_start.scanner
+        if spark is None and spark_start:  # interrupted before Spark opened: stop it once it has
+            spark_start.discard()
     if spark:
         scanned = {t.name for t in targets}
         every = [results[t.name] for t in targets] + [r for n, r in results.items() if n not in scanned]

@@ -53,7 +53,10 @@ RECONNECTABLE = ("OPERATION_ABANDONED", "SESSION_CLOSED", "SESSION_CHANGED", "IN
                  "stopped SparkContext", "StatusCode.UNAVAILABLE", "Connection refused", "failed to connect")
 REOPEN_WAITS = (2.0, 4.0, 8.0, 16.0)  # a restarting driver gets about half a minute to answer again
 MAX_RECONNECTS = 3
-LOCAL_CONF = {"spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false", "spark.ui.enabled": "false"}
+LOCAL_CONF = {"spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false", "spark.ui.enabled": "false",
+              # The JVM of a Spark started here only hands rows to Python tasks: its fast-starting compiler tier
+              # saves about a second of start-up and costs nothing that the HTTP-bound tasks would notice.
+              "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
 RESULT_SCHEMA = "idx long, user string, record string, host string, pkg_importable boolean, pace string"
 # Chunks in flight at once: while one drains (a task still on its last, largest user), the next one's tasks
 # take the free slots, so the API families stay busy across chunk boundaries. The cluster's slots bound how
@@ -283,7 +286,8 @@ class SparkScanner:
     def start(self) -> None:
         self.spark = open_session(self.target, self.sdk_config)
         ship_package()
-        self.check_python()
+        if not self.target.on_this_machine:  # a local Spark's workers run this very interpreter
+            self.check_python()
         log.debug("Spark: package shipped by value; %d tasks at once", parallelism(self.spark, self.target))
 
     def check_python(self) -> None:
@@ -300,8 +304,17 @@ class SparkScanner:
             raise ConfigError(f"Python {local} here but {remote} on {self.target.describe()}: use a Python {remote} "
                               "environment (Python UDFs need the same minor version on both sides)")
 
+    def tasks(self) -> int:
+        """How many tasks a chunk has: the cluster's slots, or fewer for small chunks."""
+        return min(parallelism(self.spark, self.target), max(1, self.chunk_size))
+
+    def start_from(self, rates: dict[str, float]) -> None:
+        """Request rates per API family learned on the driver, shared out between a chunk's tasks."""
+        tasks = self.tasks()
+        self.rates = {family: rate / tasks for family, rate in rates.items()}
+
     def scan(self, users: Sequence[ScanTarget]) -> Iterator[UserResult]:
-        tasks = min(parallelism(self.spark, self.target), max(1, self.chunk_size))
+        tasks = self.tasks()
         # The workspace's rate budget is shared: tasks together keep about as many requests in flight as
         # the local mode does, and split --max-rps between them.
         walk = dataclasses.replace(self.opts.walk, workers=max(1, math.ceil(self.opts.walk.workers / tasks)))
@@ -309,7 +322,10 @@ class SparkScanner:
                                        max_rps=self.opts.max_rps / tasks if self.opts.max_rps else None)
         log.debug("Spark: %d tasks per chunk of %d users, %d workers per task per API family, %d chunks in flight",
                   tasks, self.chunk_size, walk.workers, PIPELINE)
-        chunks = [(start, list(users[start:start + self.chunk_size])) for start in range(0, len(users), self.chunk_size)]
+        # Chunks of equal size, at most chunk_size: 201 users make 3 chunks of 67, not a last chunk of 1 user that
+        # waits for a free slot, then keeps the whole cluster waiting for its one task.
+        size = math.ceil(len(users) / max(1, math.ceil(len(users) / self.chunk_size)))
+        chunks = [(start, list(users[start:start + size])) for start in range(0, len(users), size)]
         with concurrent.futures.ThreadPoolExecutor(PIPELINE, thread_name_prefix="spark-chunk") as pool:
             pending: collections.deque[concurrent.futures.Future[list[Any]]] = collections.deque()
             queue = iter(chunks)
@@ -413,6 +429,32 @@ class SparkScanner:
                 self.spark.stop()
             except Exception:
                 pass
+
+
+class SparkStart:
+    """Spark opening in the background while the driver finds what to scan: a session takes seconds to open (a
+    JVM, or Databricks Connect's handshake with the cluster), and a large workspace's paged SCIM listing takes as
+    long. `result()` is where a failure to start surfaces, as if Spark had been started right there."""
+
+    def __init__(self, client: RestClient, options: ScanOptions) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="spark-start")
+        self._future = self._pool.submit(start_spark, client, options)
+        self._pool.shutdown(wait=False)
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self) -> SparkScanner | None:
+        return self._future.result()
+
+    def discard(self) -> None:
+        """Nothing to scan after all (a resume that finds every user done), or the run stopped first."""
+        def stop(future: concurrent.futures.Future[SparkScanner | None]) -> None:
+            scanner = None if future.exception() else future.result()
+            if scanner:
+                scanner.stop()
+
+        self._future.add_done_callback(stop)
 
 
 def start_spark(client: RestClient, options: ScanOptions) -> SparkScanner | None:
