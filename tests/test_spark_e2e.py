@@ -118,7 +118,7 @@ def test_killed_spark_run_resumes_from_the_checkpoint(tmp_path, server, workspac
     assert "already done" in r.stderr
 
 
-def test_without_pyspark_spark_mode_says_what_to_install(tmp_path, server, workspace):
+def test_without_pyspark_spark_mode_says_what_to_install(tmp_path, server, workspace, users_file):
     fake = tmp_path / "fake"
     (fake / "pyspark").mkdir(parents=True)
     (fake / "pyspark" / "__init__.py").write_text("raise ImportError('no pyspark here')\n")
@@ -129,6 +129,14 @@ def test_without_pyspark_spark_mode_says_what_to_install(tmp_path, server, works
     assert "Traceback" not in r.stderr
     r = run(SCAN, user, "--spark-master", "local[2]", "--fallback-local", "-o", "x.csv", env=env)
     assert r.returncode == 0 and "--fallback-local" in r.stderr
+    # A list, where this machine would scan while Spark opens: the quick checks come first, so nothing is
+    # scanned and no checkpoint is left to be resumed, even when finding out takes a while.
+    (fake / "pyspark" / "__init__.py").write_text("import time\ntime.sleep(2)\nraise ImportError('no pyspark here')\n")
+    server.reset_stats()
+    r = run(SCAN, "--users-file", str(users_file), "--spark-master", "local[2]", env=env)
+    assert r.returncode == 1 and "pyspark" in r.stderr and "--resume" not in r.stderr
+    assert not [p for p in server.stats()["list_calls"] if "/Users/" in p]
+    assert not (tmp_path / ".checkpoint_progress.json").exists()
 
 
 class FakeSession:

@@ -45,6 +45,8 @@ class HeadStart:
         limit = int(len(todo) * HEAD_START_SHARE)
 
         def local_targets() -> Iterator[ScanTarget]:
+            if not self.start.wait_checked():
+                return
             for target in todo:
                 with self._lock:
                     if self._closed or self._handed >= limit:

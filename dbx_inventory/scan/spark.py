@@ -76,6 +76,13 @@ class TaskOptions:
     rates: dict[str, float] = field(default_factory=dict)  # per task and API family, learned by earlier chunks
 
 
+def _require_pyspark() -> None:
+    try:
+        import pyspark.sql  # noqa: F401
+    except ImportError:
+        raise ConfigError(INSTALL_HELP) from None
+
+
 def open_session(target: SparkTarget, sdk_config: Any) -> Any:
     if target.cluster_id or target.serverless:
         return _databricks_session(target, sdk_config)
@@ -437,12 +444,21 @@ class SparkStart:
     long. `result()` is where a failure to start surfaces, as if Spark had been started right there."""
 
     def __init__(self, client: RestClient, options: ScanOptions) -> None:
+        self._checked = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="spark-start")
-        self._future = self._pool.submit(start_spark, client, options)
+        self._future = self._pool.submit(start_spark, client, options, self._checked)
         self._pool.shutdown(wait=False)
 
     def done(self) -> bool:
         return self._future.done()
+
+    def wait_checked(self) -> bool:
+        """Until the quick checks are through (Spark installed, the cluster there and running): True, or False
+        when starting has already failed. A mistake in the command is then an error before any user is scanned."""
+        while not self._checked.wait(0.05):
+            if self._future.done():
+                return False
+        return True
 
     def result(self) -> SparkScanner | None:
         return self._future.result()
@@ -457,8 +473,9 @@ class SparkStart:
         self._future.add_done_callback(stop)
 
 
-def start_spark(client: RestClient, options: ScanOptions) -> SparkScanner | None:
-    """The Spark executor the options ask for, started; None for the local walker."""
+def start_spark(client: RestClient, options: ScanOptions, checked: threading.Event | None = None) -> SparkScanner | None:
+    """The Spark executor the options ask for, started; None for the local walker. `checked` is set once the
+    quick checks are through, before the session opens."""
     target = options.spark
     if target is None:
         return None
@@ -471,6 +488,12 @@ def start_spark(client: RestClient, options: ScanOptions) -> SparkScanner | None
         log.info("Scanning on %s", target.describe())
         if target.cluster_id:
             check_cluster(client, target.cluster_id, connect_version())
+        elif target.serverless:
+            connect_version()
+        else:
+            _require_pyspark()
+        if checked:
+            checked.set()
         scanner.start()
     except InventoryError as exc:
         scanner.stop()
