@@ -19,6 +19,7 @@ TOKEN = "dapi-e2e-secret-token-5f3a"
 NO_LIMITS = Faults(rate=None)
 SCAN = ROOT / "databricks_user_files_simple.py"
 USERS = ROOT / "databricks_user_list.py"
+CKPT = ".checkpoint_progress.json"  # the scanner's default checkpoint, in the test's directory
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,16 @@ def run(script: Path, *args: str, env: dict[str, str], input: str | None = None,
 
 def emulator_env(tmp_path: Path, srv: EmulatorServer, token: str = TOKEN, **extra: str) -> dict[str, str]:
     return clean_env(tmp_path, DATABRICKS_HOST=srv.url, DATABRICKS_TOKEN=token, **extra)
+
+
+def scan(tmp_path: Path, srv: EmulatorServer, *args: str, token: str = TOKEN, **kw) -> subprocess.CompletedProcess:
+    """The real scanner against the emulator, in the test's own directory."""
+    return run(SCAN, *args, env=emulator_env(tmp_path, srv, token=token), **kw)
+
+
+def user_of(workspace, case: str) -> str:
+    """The home of the emulator's first principal of a kind ("both", "empty", "denied", ...)."""
+    return next(p.home for p in workspace.principals if p.case == case)
 
 
 def read_csv(text_or_path) -> list[dict[str, str]]:

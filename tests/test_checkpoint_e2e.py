@@ -16,11 +16,21 @@ import pytest
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.scan.options import ScanOptions
 from dbx_inventory.state.checkpoint import FORMAT, VERSION, result_to_record
-from tests.conftest import ROOT, SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.conftest import (
+    CKPT,
+    ROOT,
+    SCAN,
+    TOKEN,
+    assert_matches_truth,
+    emulator_env,
+    read_csv,
+    run,
+    scannable_users,
+    user_of,
+)
 from tests.emulator import Faults
 
 SLOW = Faults(rate=None, latency_ms=40)
-CKPT = ".checkpoint_progress.json"
 
 
 def start_scan(tmp_path, srv, users_file, *extra):
@@ -168,7 +178,7 @@ def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_
 
 
 def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
-    a = next(p.home for p in workspace.principals if p.case == "both")
+    a = user_of(workspace, "both")
     write_checkpoint(tmp_path, server.url, [a], results=[UserResult(a, (PartResult("dbfs", True, Tally(files=2, bytes=9)),))])
     r = subprocess.run([sys.executable, "-m", "dbx_inventory.state.checkpoint", str(tmp_path / CKPT)],
                        capture_output=True, text=True, cwd=ROOT)
@@ -177,8 +187,8 @@ def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
 
 
 def test_quiet_with_log_file_keeps_the_last_line(tmp_path, server, workspace):
-    a = next(p.home for p in workspace.principals if p.case == "both")
-    b = next(p.home for p in workspace.principals if p.case == "empty")
+    a = user_of(workspace, "both")
+    b = user_of(workspace, "empty")
     log = tmp_path / "scan.log"
     r = run(SCAN, a, b, "-o", "inv.csv", "--quiet", "--log-file", str(log), env=emulator_env(tmp_path, server))
     assert r.returncode == 0 and r.stderr == ""

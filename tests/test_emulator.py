@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import user_of
 from tests.emulator import EmulatorServer, Faults, build_workspace
 
 TOKEN = "dapi-test-token"
@@ -46,10 +47,6 @@ def http():
 
 def get(http, srv, route, **params):
     return http.get(srv.url + route, params=params, timeout=10)
-
-
-def user_by_case(ws, case):
-    return next(p.home for p in ws.principals if p.case == case)
 
 
 def test_well_known_and_unknown_endpoint(srv, http):
@@ -102,16 +99,16 @@ def test_scim_filter_and_attributes(srv, http, ws):
 
 
 def test_dbfs_shapes(srv, http, ws):
-    home = "/Users/" + user_by_case(ws, "both")
+    home = "/Users/" + user_of(ws, "both")
     files = get(http, srv, "/api/2.0/dbfs/list", path="dbfs:" + home).json()["files"]
     assert files and all(f["path"].startswith(home + "/") for f in files)
     assert all(set(f) == {"path", "is_dir", "file_size", "modification_time"} for f in files)
     a_file = next(f for f in files if not f["is_dir"])
     assert get(http, srv, "/api/2.0/dbfs/list", path=a_file["path"]).json()["files"] == [a_file]
     assert get(http, srv, "/api/2.0/dbfs/get-status", path=a_file["path"]).json() == a_file
-    empty = "/Users/" + user_by_case(ws, "empty")
+    empty = "/Users/" + user_of(ws, "empty")
     assert get(http, srv, "/api/2.0/dbfs/list", path=empty).json() == {}
-    missing = "/Users/" + user_by_case(ws, "none")
+    missing = "/Users/" + user_of(ws, "none")
     r = get(http, srv, "/api/2.0/dbfs/list", path=missing)
     assert r.status_code == 404 and r.json() == {
         "error_code": "RESOURCE_DOES_NOT_EXIST",
@@ -119,7 +116,7 @@ def test_dbfs_shapes(srv, http, ws):
 
 
 def test_workspace_shapes_denied_and_export(srv, http, ws):
-    kinds_home = "/Users/" + user_by_case(ws, "kinds")
+    kinds_home = "/Users/" + user_of(ws, "kinds")
     objs = get(http, srv, "/api/2.0/workspace/list", path=kinds_home + "/kinds").json()["objects"]
     assert {o.get("object_type") for o in objs} >= {"NOTEBOOK", "FILE", "LIBRARY", "DASHBOARD",
                                                      "MLFLOW_EXPERIMENT", None}
@@ -131,20 +128,20 @@ def test_workspace_shapes_denied_and_export(srv, http, ws):
     assert raw.content == base64.b64decode(body["content"])
     r = get(http, srv, "/api/2.0/workspace/export", path=kinds_home, format="SOURCE")
     assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
-    big = "/Users/" + user_by_case(ws, "bignb") + "/huge notebook"
+    big = "/Users/" + user_of(ws, "bignb") + "/huge notebook"
     r = get(http, srv, "/api/2.0/workspace/export", path=big, format="SOURCE")
     assert r.status_code == 400 and r.json()["error_code"] == "MAX_NOTEBOOK_SIZE_EXCEEDED"
 
-    git = get(http, srv, "/api/2.0/workspace/list", path="/Users/" + user_by_case(ws, "git")).json()["objects"]
+    git = get(http, srv, "/api/2.0/workspace/list", path="/Users/" + user_of(ws, "git")).json()["objects"]
     assert any(o.get("object_type") == "REPO" for o in git)
     assert any(o.get("directory_info", {}).get("is_git_folder") for o in git)
 
-    denied = "/Users/" + user_by_case(ws, "denied")
+    denied = "/Users/" + user_of(ws, "denied")
     for route in ("/api/2.0/workspace/list", "/api/2.0/workspace/get-status"):
         r = get(http, srv, route, path=denied)
         assert r.status_code == 403 and r.json() == {
             "error_code": "PERMISSION_DENIED", "message": f"User does not have READ permission on {denied}"}
-    missing = "/Users/" + user_by_case(ws, "none")
+    missing = "/Users/" + user_of(ws, "none")
     r = get(http, srv, "/api/2.0/workspace/list", path=missing)
     assert r.status_code == 404 and r.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST",
                                                  "message": f"Path ({missing}) doesn't exist."}
@@ -196,7 +193,7 @@ def test_faults_let_a_retry_through(srv, http):
 
 
 def test_fail_always(srv, http, ws):
-    home = "/Users/" + user_by_case(ws, "both")
+    home = "/Users/" + user_of(ws, "both")
     srv.set_faults(Faults(rate=None, fail_always={home: 500}))
     for _ in range(3):
         r = get(http, srv, "/api/2.0/dbfs/list", path=home)

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.conftest import (
+    CKPT,
     SCAN,
     TOKEN,
     USERS,
@@ -20,20 +21,12 @@ from tests.conftest import (
     emulator_env,
     read_csv,
     run,
+    scan,
     scannable_users,
+    user_of,
 )
 from tests.emulator import Faults
 from tests.oracle import write_users_file
-
-CKPT = ".checkpoint_progress.json"
-
-
-def user_of(workspace, case: str) -> str:
-    return next(p.home for p in workspace.principals if p.case == case)
-
-
-def scan(tmp_path, srv, *args, **kw):
-    return run(SCAN, *args, env=emulator_env(tmp_path, srv), **kw)
 
 
 def interrupt_after(tmp_path, srv, n_records, *args):

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import (
+    CKPT,
     SCAN,
     TOKEN,
     assert_matches_truth,
@@ -21,21 +22,12 @@ from tests.conftest import (
     emulator_env,
     read_csv,
     run,
+    scan,
     scannable_users,
+    user_of,
 )
 from tests.emulator import Faults
 from tests.oracle import expected_row, write_users_file
-
-CKPT = ".checkpoint_progress.json"
-
-
-def user_of(workspace, case: str) -> str:
-    return next(p.home for p in workspace.principals if p.case == case)
-
-
-def scan(tmp_path, srv, *args, **kw):
-    return run(SCAN, *args, env=emulator_env(tmp_path, srv), **kw)
-
 
 # -- answers that are not the documented shape ---------------------------------------------------------------
 SHAPES = ("error_body", "string_items", "object_items", "list_body", "html", "truncated")

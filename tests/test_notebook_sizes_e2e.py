@@ -9,7 +9,7 @@ from dbx_inventory.api.errors import ApiError
 from dbx_inventory.core.summary import Entry, ScanTarget
 from dbx_inventory.scan.walker import Walker, WalkOptions
 from dbx_inventory.state.checkpoint import record_to_result, result_to_record
-from tests.conftest import NO_LIMITS, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.conftest import NO_LIMITS, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users, user_of
 from tests.emulator import Faults
 from tests.fakes import WORKSPACE_HOME, NoHttp
 from tests.oracle import write_users_file
@@ -54,7 +54,7 @@ def test_sequential_scan_is_exact(tmp_path, server, workspace, truth, users_file
 
 
 def test_too_big_notebook_stays_estimated_and_is_no_error(tmp_path, server, workspace, truth):
-    user = next(p.home for p in workspace.principals if p.case == "bignb")
+    user = user_of(workspace, "bignb")
     assert truth[user]["ws_notebooks_too_big"] == 1
     out = tmp_path / "inv.csv"
     r = run(SCAN, user, "-o", str(out), FLAG, env=emulator_env(tmp_path, server))
@@ -93,7 +93,7 @@ def test_exports_use_the_export_family(exact_run, truth, workspace):
 
 
 def test_without_the_flag_nothing_is_exported(tmp_path, server, workspace):
-    user = next(p.home for p in workspace.principals if p.case == "bignb")
+    user = user_of(workspace, "bignb")
     out = tmp_path / "inv.csv"
     r = run(SCAN, user, "-o", str(out), env=emulator_env(tmp_path, server))
     assert r.returncode == 0, r.stderr

@@ -8,11 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import SCAN, USERS, assert_matches_truth, emulator_env, read_csv, run
-
-
-def scan(tmp_path, server, *args):
-    return run(SCAN, *args, env=emulator_env(tmp_path, server))
+from tests.conftest import USERS, assert_matches_truth, emulator_env, read_csv, run, scan, user_of
 
 
 def numbers(rows):
@@ -95,7 +91,7 @@ def test_top_files_and_summary(tmp_path, server, workspace, truth, users_file):
 
 
 def test_top_in_the_single_user_report(tmp_path, server, workspace, truth):
-    user = next(p.home for p in workspace.principals if p.case == "deep")
+    user = user_of(workspace, "deep")
     files = tmp_path / "files.jsonl"
     r = scan(tmp_path, server, user, "--top", "2", "--files-output", str(files))
     assert r.returncode == 0

@@ -6,15 +6,21 @@ import time
 
 import pytest
 
-from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.conftest import (
+    SCAN,
+    TOKEN,
+    assert_matches_truth,
+    emulator_env,
+    read_csv,
+    run,
+    scan,
+    scannable_users,
+    user_of,
+)
 from tests.emulator import Faults
 
 ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,
                     fault_kinds=("429ra", "429", "500", "502", "503", "504", "drop"))
-
-
-def scan(tmp_path, srv, *args, token=TOKEN, **kw):
-    return run(SCAN, *args, env=emulator_env(tmp_path, srv, token=token), **kw)
 
 
 @pytest.mark.parametrize("mode", [[], ["--no-parallel"]], ids=["concurrent", "sequential"])
@@ -41,7 +47,7 @@ def test_deep_trees_git_folders_and_odd_names_are_exact(tmp_path, server, worksp
     r = scan(tmp_path, server, *special, "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert_matches_truth(read_csv(out), truth, special)
-    deep = next(p.home for p in workspace.principals if p.case == "deep")
+    deep = user_of(workspace, "deep")
     assert truth[deep]["dbfs_dirs"] > 10 and truth[deep]["ws_folders"] > 10
 
 
@@ -59,7 +65,7 @@ def test_injected_faults_give_the_fault_free_result(tmp_path, server, workspace,
 
 def test_denied_home_is_an_error_row_and_others_go_on(tmp_path, server, workspace, truth):
     denied = next(u for u, g in truth.items() if g["denied"])
-    other = next(p.home for p in workspace.principals if p.case == "both")
+    other = user_of(workspace, "both")
     out = tmp_path / "inv.csv"
     r = scan(tmp_path, server, denied, other, "-o", str(out))
     assert r.returncode == 3
@@ -69,7 +75,7 @@ def test_denied_home_is_an_error_row_and_others_go_on(tmp_path, server, workspac
 
 
 def test_directory_failing_after_retries_makes_the_user_error(tmp_path, server, workspace, truth):
-    user = next(p.home for p in workspace.principals if p.case == "deep")
+    user = user_of(workspace, "deep")
     server.set_faults(Faults(rate=None, fail_always={f"ws:/Users/{user}/level0/level1": 503}))
     out = tmp_path / "inv.csv"
     r = scan(tmp_path, server, user, "-o", str(out), "--retry-deadline", "2")
@@ -90,7 +96,7 @@ def test_wrong_token_stops_the_run_without_an_inventory(tmp_path, server, users_
 
 
 def test_single_user_prints_a_report(tmp_path, server, workspace, truth):
-    user = next(p.home for p in workspace.principals if p.case == "both")
+    user = user_of(workspace, "both")
     g = truth[user]
     r = scan(tmp_path, server, user)
     assert r.returncode == 0, r.stderr
@@ -102,7 +108,7 @@ def test_single_user_prints_a_report(tmp_path, server, workspace, truth):
 
 
 def test_single_user_with_output_writes_the_same_csv_schema(tmp_path, server, workspace, truth):
-    user = next(p.home for p in workspace.principals if p.case == "kinds")
+    user = user_of(workspace, "kinds")
     r = scan(tmp_path, server, user, "-o", "-")
     assert r.returncode == 0, r.stderr
     rows = read_csv(r.stdout)
@@ -181,14 +187,14 @@ def test_token_never_appears_anywhere(tmp_path, server, workspace, users_file):
 def test_many_users_one_schema(tmp_path, server, workspace):
     one = tmp_path / "one.csv"
     many = tmp_path / "many.csv"
-    user = next(p.home for p in workspace.principals if p.case == "both")
+    user = user_of(workspace, "both")
     scan(tmp_path, server, user, "-o", str(one))
-    scan(tmp_path, server, user, next(p.home for p in workspace.principals if p.case == "empty"), "-o", str(many))
+    scan(tmp_path, server, user, user_of(workspace, "empty"), "-o", str(many))
     assert one.read_text().splitlines()[0] == many.read_text().splitlines()[0]
 
 
 def test_retry_after_is_honoured_end_to_end(tmp_path, server, workspace):
-    user = next(p.home for p in workspace.principals if p.case == "ws_only")
+    user = user_of(workspace, "ws_only")
     server.set_faults(Faults(rate=None, fault_rate=1.0, fault_kinds=("429ra",), max_consecutive_faults=1))
     started = time.monotonic()
     r = scan(tmp_path, server, user, "-o", str(tmp_path / "x.csv"), "--debug")

@@ -19,7 +19,7 @@ from dbx_inventory.core.summary import ScanTarget
 from dbx_inventory.scan.options import SparkTarget
 from dbx_inventory.scan.spark import SparkScanner, TaskOptions, _scan_partition, ship_package
 from dbx_inventory.scan.walker import WalkOptions
-from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
+from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users, user_of
 from tests.emulator import Faults
 from tests.fakes import BOTH_HOMES
 
@@ -122,7 +122,7 @@ def test_without_pyspark_spark_mode_says_what_to_install(tmp_path, server, works
     fake = tmp_path / "fake"
     (fake / "pyspark").mkdir(parents=True)
     (fake / "pyspark" / "__init__.py").write_text("raise ImportError('no pyspark here')\n")
-    user = next(p.home for p in workspace.principals if p.case == "both")
+    user = user_of(workspace, "both")
     env = emulator_env(tmp_path, server, PYTHONPATH=str(fake))
     r = run(SCAN, user, "--spark-master", "local[2]", env=env)
     assert r.returncode == 1 and "pyspark" in r.stderr and "databricks-connect" in r.stderr

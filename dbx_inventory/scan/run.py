@@ -104,7 +104,6 @@ def execute(options: ScanOptions) -> ScanOutcome:
         try:
             results, interrupted = scan_users(client, options, targets, done, session, observers,
                                               files_out.sync if files_out else None, spark_start)
-            spark_start = None
         except InventoryError as exc:
             if session is None or not session.holds_results:
                 raise
@@ -121,6 +120,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
                   "with --resume to continue", file=sys.stderr)
             return ScanOutcome([], ExitCode.INTERRUPTED)
         ordered = [results[n] for n in names]  # input order, whatever order users finished in
+        records = [record(r) for r in ordered] if options.html or previous else []
         header: dict[str, object] = {"tool_version": __version__, "host": client.host,
                                      "options": options.result_options(), "generated_at": now_iso()}
         if not_scanned:
@@ -136,15 +136,15 @@ def execute(options: ScanOptions) -> ScanOutcome:
                     session = None
                 raise
         if options.html:
-            write_text(options.html, render_html([record(r) for r in ordered], header,
+            write_text(options.html, render_html(records, header,
                                                  previous.records if previous else None,
                                                  os.path.basename(options.compare or "")))
         if session:
             session.finish()
             session = None
     finally:
-        if spark_start:  # stopped before the scan began
-            spark_start.discard()
+        if spark_start:
+            spark_start.close()
         if files_out:
             files_out.close(complete=False)
         if session:
@@ -160,7 +160,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
     elif not options.quiet:
         tables = summary_tables(ordered, largest)
         if previous:
-            tables.append(changes_table(compare([record(r) for r in ordered], previous.records), options.compare or ""))
+            tables.append(changes_table(compare(records, previous.records), options.compare or ""))
         print_summary(tables, sys.stderr, f"Inventory of {host}, {now_iso()}")
     log.info("%s", run_summary(ordered, output, host))
     code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
@@ -210,8 +210,6 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
         head_start = HeadStart(walker, spark_start, client)
     elif spark_start and todo:  # Spark may turn out unusable, and the scan then runs here: wait for the verdict
         spark = spark_start.result()
-    elif spark_start:
-        spark_start.discard()
     if head_start:
         source: Iterator[UserResult] = head_start.scan(todo)
     else:
@@ -237,9 +235,7 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
         for pacer in client.pacers.values():
             log.debug("pacer %s", pacer.state())
     if head_start:
-        spark = head_start.scanner
-        if spark is None and spark_start:  # interrupted before Spark opened: stop it once it has
-            spark_start.discard()
+        spark = head_start.scanner  # None if interrupted before Spark opened: execute() closes it once it has
     if spark:
         scanned = {t.name for t in targets}
         every = [results[t.name] for t in targets] + [r for n, r in results.items() if n not in scanned]

@@ -86,10 +86,9 @@ def _require_pyspark() -> None:
 def open_session(target: SparkTarget, sdk_config: Any) -> Any:
     if target.cluster_id or target.serverless:
         return _databricks_session(target, sdk_config)
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise ConfigError(INSTALL_HELP) from None
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
     try:
         if target.active:
             # In a notebook the session exists; in a job's Python task the cluster's environment makes one.
@@ -431,9 +430,11 @@ class SparkScanner:
             raise InventoryError(f"could not save table {name}: {clean_error(exc, self.secret)}") from None
 
     def stop(self) -> None:
+        """Stop a session this run opened (never a cluster's or a notebook's); a second call does nothing."""
         if self.spark is not None and not (self.target.cluster_id or self.target.serverless or self.target.active):
+            spark, self.spark = self.spark, None
             try:
-                self.spark.stop()
+                spark.stop()
             except Exception:
                 pass
 
@@ -463,8 +464,9 @@ class SparkStart:
     def result(self) -> SparkScanner | None:
         return self._future.result()
 
-    def discard(self) -> None:
-        """Nothing to scan after all (a resume that finds every user done), or the run stopped first."""
+    def close(self) -> None:
+        """However the run ended (done, nothing left to scan, interrupted before Spark opened, failed): stop the
+        session once it is open. A session the scan already stopped stays stopped."""
         def stop(future: concurrent.futures.Future[SparkScanner | None]) -> None:
             scanner = None if future.exception() else future.result()
             if scanner:
