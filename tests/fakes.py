@@ -26,6 +26,9 @@ class FakeClock:
             if seconds > 0:
                 self._now += seconds
 
+    def epoch(self) -> float:
+        return 1_700_000_000.0 + self.time()
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds

@@ -11,10 +11,17 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def epoch(self) -> float:
+        """Seconds since 1970 (wall time): for HTTP dates, such as a Retry-After given as a date."""
+        ...
+
 
 class RealClock:
     def time(self) -> float:
         return time.monotonic()
+
+    def epoch(self) -> float:
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

@@ -32,6 +32,11 @@ class UnreachableError(InventoryError):
     """The host did not answer, or answered with something that is not a Databricks API."""
 
 
+class ThrottledError(InventoryError):
+    """The workspace throttled one request for longer than the retry deadline: the run stops, keeping what it
+    has, instead of failing users for a limit that is the workspace's, not theirs."""
+
+
 class InputError(InventoryError):
     """Bad input: missing users file, unwritable output, no users."""
 

@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import random
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .clock import Clock, RealClock
-from .errors import ApiError, AuthError, UnreachableError
+from .errors import ApiError, AuthError, ThrottledError, UnreachableError
 from .pacer import Pacer
 from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, classify_response
 
@@ -133,7 +132,7 @@ class RestClient:
         target = str((params or {}).get("path", api_path))
         started = self.clock.time()
         first_drop: float | None = None  # this request's first connection failure
-        attempt = 0
+        attempt = failures = 0
         while True:
             attempt += 1
             headers = self._auth_headers()
@@ -163,15 +162,23 @@ class RestClient:
                 else:
                     self._succeeded()  # the host answered: it is there
                     code, message = error_fields(resp)
-                    verdict = classify_response(status, code, resp.headers, time.time())
+                    verdict = classify_response(status, code, resp.headers, self.clock.epoch())
                     pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
             if not verdict.retry:
                 raise ApiError(status, code, message, target)
-            wait = policy.wait(verdict, attempt, self._rng)
+            failures += not verdict.throttled
+            wait = policy.wait(verdict, failures, self._rng)
             elapsed = self.clock.time() - started
-            if policy.gives_up(attempt, elapsed, wait):
+            if policy.gives_up(failures, elapsed, wait, verdict, answered=status is not None):
                 if status is None and first_drop is not None and self._lost(first_drop, give_up=True):
                     raise self._lost_error(verdict.reason)
+                if verdict.throttled:
+                    # Throttling is the workspace's answer for every request, not this user's problem: no user
+                    # may become an error because of it. The run stops, and keeps what it has.
+                    raise ThrottledError(
+                        f"{self.host} kept throttling {family} requests (HTTP {status}) for longer than the retry "
+                        f"deadline of {policy.deadline:.0f} s (--retry-deadline)"
+                        + (f"; its last answer asked to wait {verdict.retry_after:.0f} s" if verdict.retry_after else ""))
                 raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target)
             self.retries += 1
             log.debug(
@@ -215,7 +222,7 @@ class RestClient:
         """Fail fast before scanning: a wrong token must stop the run, not produce an inventory of 'empty'
         users (the original's did, with exit code 0). Everyone may read the workspace root, so 401/403 here means bad credentials.
         Bounded so that an unreachable host fails within a minute."""
-        policy = dataclasses.replace(self.policy, deadline=min(self.policy.deadline, max_seconds))
+        policy = dataclasses.replace(self.policy, unanswered_deadline=min(self.policy.deadline, max_seconds))
         try:
             # Not JSON here is final: a login page or a proxy, not a Databricks API at all.
             self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy, retry_malformed=False)

@@ -102,10 +102,14 @@ class RetryPolicy:
     minute rather than the SDK's five.
     """
 
-    max_attempts: int = 8
+    max_attempts: int = 8  # attempts that failed for reasons other than throttling
     base_delay: float = 1.0
     max_delay: float = 32.0
     deadline: float = 120.0
+    # A host that never answered (connection refused, timeouts) is given up on sooner than the deadline: the
+    # first check of a host must say "cannot reach" within about half a minute. Throttling is an answer: it
+    # is waited out for the whole deadline, whatever Retry-After asks, on every path.
+    unanswered_deadline: float | None = None
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Wait before retry number `attempt` (1-based): equal jitter, so waits never collapse to 0."""
@@ -118,5 +122,15 @@ class RetryPolicy:
             return verdict.retry_after + rng.uniform(0, min(1.0, self.base_delay))
         return self.backoff(attempt, rng)
 
-    def gives_up(self, attempt: int, elapsed: float, next_wait: float) -> bool:
-        return attempt >= self.max_attempts or elapsed + next_wait > self.deadline
+    def gives_up(self, failures: int, elapsed: float, next_wait: float, verdict: Verdict | None = None,
+                 answered: bool = True) -> bool:
+        """`failures`: attempts so far that failed other than by throttling. A throttled request is retried
+        until the deadline, however many attempts that takes; anything else also stops after `max_attempts`,
+        and a request no server answered after `unanswered_deadline`."""
+        if elapsed + next_wait > self.deadline:
+            return True
+        if verdict is not None and verdict.throttled:
+            return False
+        if not answered and self.unanswered_deadline is not None and elapsed + next_wait > self.unanswered_deadline:
+            return True
+        return failures >= self.max_attempts

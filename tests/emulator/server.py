@@ -7,6 +7,7 @@ answer, so a test can reason about which gate produced a given 429.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import random
 import socket
@@ -49,6 +50,10 @@ class Faults:
     malformed: dict = field(default_factory=dict)
     malformed_times: int | None = None
     echo_auth: bool = False  # error bodies echo the request's Authorization header, as some proxies do
+    # A throttling storm: the next `storm_requests` requests (of any family) answer 429 with this Retry-After
+    # (None: without one, as the concurrency cap does). `EmulatorServer.storm()` starts one mid-run.
+    storm_requests: int = 0
+    storm_retry_after: str | None = "30"
     seed: int = 0
     scim_page_cap: int = 100
 
@@ -144,12 +149,19 @@ class EmulatorServer:
             self._consecutive: dict[str, int] = {}
             self._malformed_count: dict[str, int] = {}
             self._ra_toggle = 0
+            self._storm_left = faults.storm_requests
             self._buckets = {}
             for fam, rate in (faults.rate or {}).items():
                 if rate and rate > 0:
                     b = faults.burst
                     cap = b.get(fam) if isinstance(b, dict) else b
                     self._buckets[fam] = _Bucket(rate, cap if cap else max(1.0, rate / 5))
+
+    def storm(self, requests: int, retry_after: str | None = "30") -> None:
+        """From now on, answer the next `requests` requests with 429 and this Retry-After."""
+        with self._lock:
+            self.faults = dataclasses.replace(self.faults, storm_retry_after=retry_after)
+            self._storm_left = requests
 
     def set_token(self, token: str) -> None:
         """Rotate the workspace's valid token at run time: the old one is refused from now on, as when an
@@ -204,6 +216,13 @@ class EmulatorServer:
             in_flight = self._in_flight
             self._stats["max_in_flight"] = max(self._stats["max_in_flight"], in_flight)
         try:
+            with self._lock:
+                storming = self._storm_left > 0
+                self._storm_left -= storming
+            if storming:
+                ra = self.faults.storm_retry_after
+                return self._send(h, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
+                                  headers={"Retry-After": ra} if ra is not None else None)
             if f.concurrency_cap and in_flight > f.concurrency_cap:  # no Retry-After here
                 return self._send(h, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message":
                                            f"Workspace 1234 exceeded the concurrent limit of "
