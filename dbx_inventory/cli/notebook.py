@@ -28,7 +28,7 @@ def run_inventory(users: Iterable[str] = (), spark: Any = None, log_file: str | 
     options.setdefault("output", NO_OUTPUT)
     options.setdefault("no_progress", True)
     try:
-        opts = scan_options(users, **options)
+        opts = scan_options(users, log_file=log_file, **options)
     except TypeError as exc:  # an option the command line does not have
         raise InputError(f"invalid option for run_inventory: {exc}") from None
     setup_logging(opts.debug, opts.quiet, log_file=log_file)

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..api.errors import ExitCode
+from ..api.errors import ExitCode, InputError
 from ..outputs.html_report import render_html
 from ..outputs.inventory_file import read_inventory
+from ..outputs.paths import refuse_collisions
 from ..outputs.writers import check_writable, write_text
 
 EXAMPLES = """
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-o", "--output", default="report.html", metavar="FILE", help="the page to write (default report.html)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = p.parse_args(argv)
+    try:
+        refuse_collisions([("-o/--output", args.output)], [("INVENTORY", args.inventory), ("--previous", args.previous)])
+    except InputError as exc:
+        p.error(str(exc))
     check_writable(args.output)
     current = read_inventory(args.inventory)
     previous = read_inventory(args.previous) if args.previous else None

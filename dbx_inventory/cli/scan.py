@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Only the command line's own switches stay here; everything else becomes typed options.
-    cli_only = {"list_profiles", "log_file"}
+    cli_only = {"list_profiles"}
     try:
         options = scan_options(**{k: v for k, v in vars(args).items() if k not in cli_only})
     except InputError as exc:

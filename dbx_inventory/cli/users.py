@@ -7,8 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ..api.errors import ExitCode
+from ..api.errors import ExitCode, InputError
 from ..outputs.logs import setup_logging
+from ..outputs.paths import refuse_collisions
 from ..outputs.writers import check_writable
 from ..scan.export import ExportOptions, export
 from .common import add_auth_arguments, auth_options, print_profiles
@@ -51,8 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.max_users is not None and args.max_users < 1:
         parser.error("--max-users must be at least 1")
-    if args.all_homes and args.filter:
-        parser.error("--all-homes lists every identity and home: it takes no --filter")
+    # --all-homes is every identity and every home: a filter or a cap would drop removed users' homes.
+    narrowing = [flag for flag, given in (("--filter", args.filter), ("--active-only", args.active_only),
+                                          ("--inactive-only", args.inactive_only),
+                                          ("--max-users", args.max_users is not None)) if given]
+    if args.all_homes and narrowing:
+        parser.error(f"--all-homes lists every identity and home: it takes no {' or '.join(narrowing)}")
+    try:
+        refuse_collisions([("--output", args.output), ("--log-file", args.log_file)])
+    except InputError as exc:
+        parser.error(str(exc))
     setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()

@@ -16,6 +16,7 @@ from ..api.redact import add_secret
 from ..core.locations import LOCATION_NAMES, places
 from ..core.summary import DEFAULT_SIZE_ESTIMATE
 from ..outputs.files_output import files_output_kind
+from ..outputs.paths import NamedPath, refuse_collisions
 from ..outputs.writers import OutputFormat
 from .walker import WalkOptions
 
@@ -103,6 +104,27 @@ class ScanOptions:
             return None if self.format == OutputFormat.CSV else "-"
         return DEFAULT_OUTPUT.format(format=self.format.value)
 
+    @property
+    def single(self) -> bool:
+        """A quick look at one user named on the command line: a readable report instead of a table."""
+        return len(self.users) == 1 and not self.users_file and not self.all_homes
+
+    @property
+    def uses_checkpoint(self) -> bool:
+        """A quick look at one user leaves no checkpoint behind unless asked for."""
+        return not self.single or self.resume or self.checkpoint != DEFAULT_CHECKPOINT
+
+    def files(self, log_file: str | None = None) -> tuple[list[NamedPath], list[NamedPath]]:
+        """(what the run writes, what it reads), each with the option that names it: none may be the same file
+        as another (outputs/paths.py)."""
+        outputs: list[NamedPath] = [("--output", self.output_path(self.single)), ("--html", self.html),
+                                    ("--log-file", log_file)]
+        if self.files_output:
+            outputs += [("--files-output", self.files_output), ("--files-output", self.files_output + ".part")]
+        if self.uses_checkpoint:
+            outputs += [("--checkpoint", self.checkpoint), ("--checkpoint", self.checkpoint + ".lock")]
+        return outputs, [("--users-file", self.users_file), ("--compare", self.compare)]
+
     def walk_options(self) -> WalkOptions:
         return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
                            self.sequential, self.size_estimate, exact_notebook_sizes=self.exact_notebook_sizes)
@@ -139,10 +161,11 @@ def scan_options(
     chunk_size: int = 100, fallback_local: bool = False, output_table: str | None = None,
     history_table: str | None = None, checkpoint: str = DEFAULT_CHECKPOINT, resume: bool = False,
     profile: str | None = None, workspace_url: str | None = None, token: str | None = None,
-    debug: bool = False, quiet: bool = False,
+    debug: bool = False, quiet: bool = False, log_file: str | None = None,
 ) -> ScanOptions:
     """ScanOptions from the command line's long options (underscores for dashes). Raises InputError, worded
-    with the flags' names, for values that cannot work together."""
+    with the flags' names, for values that cannot work together, or for paths that are the same file (the
+    log file is checked with the others, and set up by the caller)."""
     if dbfs_only and workspace_only:
         raise InputError("choose one of --dbfs-only and --workspace-only")
     names = (users,) if isinstance(users, str) else tuple(str(u) for u in users)
@@ -183,7 +206,7 @@ def scan_options(
                          "--spark-remote, --spark-master or --spark-active)")
     add_secret(token)  # before anything can fail and print it
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
-    return ScanOptions(
+    options = ScanOptions(
         users=names, users_file=users_file, users_column=users_column, all_homes=all_homes,
         locations=parse_locations(locations), file_systems=systems, size_estimate=size_estimate,
         exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
@@ -195,3 +218,5 @@ def scan_options(
                          serverless=bool(spark and spark.serverless)),
         debug=debug, quiet=quiet,
     )
+    refuse_collisions(*options.files(log_file))
+    return options

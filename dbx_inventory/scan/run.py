@@ -42,7 +42,7 @@ from ..state.resume import RunCheckpoint
 from .head_start import HeadStart
 from .identities import find_targets
 from .listers import dbfs_disabled
-from .options import DEFAULT_CHECKPOINT, ScanOptions
+from .options import ScanOptions
 from .spark import SparkScanner, SparkStart
 from .users_input import collect_users
 from .walker import Observer, Walker
@@ -62,7 +62,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
     inputs = [] if options.all_homes else collect_users(options.users, options.users_file, options.users_column)
     if not options.all_homes and not inputs:
         raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
-    single = len(inputs) == 1 and not options.users_file
+    single = options.single
     output = options.output_path(single)
     remote_output = is_remote_volume(output)
     if output and not remote_output:
@@ -77,9 +77,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
 
     client = connect(options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline,
                      check=False)
-    # A quick look at one user leaves no checkpoint behind unless asked for.
-    use_checkpoint = not single or options.resume or options.checkpoint != DEFAULT_CHECKPOINT
-    session = RunCheckpoint(options.checkpoint, options.resume) if use_checkpoint else None
+    session = RunCheckpoint(options.checkpoint, options.resume) if options.uses_checkpoint else None
     top = TopFiles(options.top) if options.top else None
     observers = [o.observe for o in (files_out, top) if o is not None]
     not_scanned: dict[str, str] = {}
