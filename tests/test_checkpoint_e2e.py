@@ -239,3 +239,75 @@ def test_a_token_revoked_mid_scan_stops_the_run_and_resume_finishes(tmp_path, se
     assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, scannable_users(workspace))
     done_before = {r["user"] for r in saved if r["status"] != "error"}
     assert not [p for p in server.stats()["list_calls"] if any(f"/Users/{u}" == p.split(":", 1)[1] for u in done_before)]
+
+
+def test_a_resume_must_keep_the_file_list_it_started(tmp_path, server, workspace, truth, users_file):
+    """Killed with --files-output A: a resume with B, or without a list, is refused and the checkpoint kept;
+    with A it finishes, and A holds every user's files exactly once."""
+    server.set_faults(SLOW)
+    proc = start_scan(tmp_path, server, users_file, "--files-output", "A.jsonl")
+    wait_for_records(tmp_path / CKPT, 5)
+    proc.kill()
+    proc.wait()
+    server.set_faults(Faults(rate=None))
+    for other in (["--files-output", "B.jsonl"], []):
+        r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", *other,
+                env=emulator_env(tmp_path, server))
+        assert r.returncode == 1, r.stderr
+        assert "made with --files-output A.jsonl" in r.stderr and "resume with --files-output A.jsonl" in r.stderr
+        assert (tmp_path / CKPT).exists() and (tmp_path / "A.jsonl.part").exists()
+        assert not (tmp_path / "B.jsonl").exists() and not (tmp_path / "B.jsonl.part").exists()
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", "--files-output", "./A.jsonl",
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr
+    rows = read_csv(tmp_path / "inv.csv")
+    listed: dict[str, int] = {}
+    paths = [json.loads(line) for line in (tmp_path / "A.jsonl").read_text().splitlines()]
+    for f in paths:
+        listed[f["user"]] = listed.get(f["user"], 0) + 1
+    assert len({(f["user"], f["file_system"], f["path"]) for f in paths}) == len(paths)  # exactly once
+    for row in rows:
+        if row["status"] != "error":
+            assert listed.get(row["username"], 0) == int(row["file_count"]), row["username"]
+
+
+def test_a_resume_cannot_start_a_file_list_late(tmp_path, server, workspace, users_file):
+    users = scannable_users(workspace)
+    done = UserResult(users[0], (PartResult("dbfs", True, Tally(files=1, bytes=7)),))
+    write_checkpoint(tmp_path, server.url, users, results=[done])
+    r = run(SCAN, "--users-file", str(users_file), "--resume", "--files-output", "f.csv",
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 1 and "made without --files-output" in r.stderr and "1 users" in r.stderr
+    assert (tmp_path / CKPT).exists()
+
+
+def test_resume_messages_say_what_differs(tmp_path, server, workspace, users_file):
+    users = scannable_users(workspace)
+    env = emulator_env(tmp_path, server)
+    # An --all-homes checkpoint resumed with a list, and a list's resumed with --all-homes.
+    write_checkpoint(tmp_path, server.url, users)
+    header = json.loads((tmp_path / CKPT).read_text().splitlines()[0])
+    del header["users"]
+    (tmp_path / CKPT).write_text(json.dumps(header) + "\n")
+    r = run(SCAN, "--users-file", str(users_file), "--resume", env=env)
+    assert r.returncode == 1 and "made by an --all-homes run" in r.stderr and "0 of its 0" not in r.stderr
+    write_checkpoint(tmp_path, server.url, users)
+    r = run(SCAN, "--all-homes", "--resume", env=env)
+    assert r.returncode == 1 and f"list of {len(users)} users, not --all-homes" in r.stderr
+    # The same command after the workspace's DBFS root was disabled: say that.
+    server.set_faults(Faults(rate=None, dbfs_disabled=True))
+    r = run(SCAN, "--users-file", str(users_file), "--resume", env=env)
+    assert r.returncode == 1, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "dbfs,workspace then, workspace now (DBFS is disabled on this workspace" in last
+
+
+def test_a_checkpoint_path_that_is_not_a_checkpoint_is_never_advised_for_deletion(tmp_path, server, users_file):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    for extra in ([], ["--resume"]):
+        r = run(SCAN, "--users-file", str(users_file), "--checkpoint", "notes.txt", *extra,
+                env=emulator_env(tmp_path, server))
+        assert r.returncode == 1 and "is not a checkpoint of this tool" in r.stderr
+        assert "delete" not in r.stderr.strip().splitlines()[-1]
+        assert notes.read_text() == "my notes\n"

@@ -91,8 +91,13 @@ def execute(options: ScanOptions) -> ScanOutcome:
         targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
                                bool(options.users_file))
         names = [t.name for t in targets]
-        identity = RunIdentity(client.host, options.result_options(), None if options.all_homes else names)
-        done = session.open(identity) if session else {}
+        streams = {"files_output": options.files_output} if options.files_output else {}
+        identity = RunIdentity(client.host, options.result_options(), None if options.all_homes else names, streams)
+        why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
+        done = session.open(identity, why) if session else {}
+        if done and top:
+            log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
+                        "before it are not known", len(done))
         # Every home of a run that found its users itself, also those found by an earlier part of it.
         names += [n for n in done if n not in set(names)] if options.all_homes else []
         if output and remote_output:

@@ -21,7 +21,7 @@ import fcntl
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .. import __version__
@@ -60,10 +60,13 @@ class RunIdentity:
     host: str
     options: dict[str, Any]
     users: list[str] | None = None
+    # Outputs written as the scan goes (the --files-output list): a resume must write to the same ones, or
+    # the files of the users done before it would be missing from them.
+    streams: dict[str, Any] = field(default_factory=dict)
 
     def header(self) -> dict[str, Any]:
         header = {"format": FORMAT, "version": VERSION, "tool_version": __version__, "host": self.host,
-                  "options": self.options}
+                  "options": self.options, "streams": self.streams}
         if self.users is not None:
             header["users"] = self.users
         return header
@@ -74,6 +77,17 @@ class Loaded:
     header: dict[str, Any]
     results: dict[str, UserResult]  # by user name
     dropped_torn_line: bool
+
+
+def is_checkpoint(path: str) -> bool:
+    """Whether the file at `path` starts with this tool's checkpoint header (a file of anything else, such as
+    a users list given as --checkpoint by mistake, must never be advised for deletion or overwritten)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+        return json.loads(first.decode("utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return False
 
 
 def load(path: str) -> Loaded:
@@ -92,7 +106,7 @@ def load(path: str) -> Loaded:
         except (ValueError, UnicodeDecodeError):
             raise InputError(f"checkpoint {path} is corrupt at line {number}: delete it to start over") from None
     if not records or records[0].get("format") != FORMAT:
-        raise InputError(f"{path} is not a checkpoint of this tool: delete it or choose another --checkpoint")
+        raise InputError(f"{path} is not a checkpoint of this tool: choose another --checkpoint path")
     if records[0].get("version") != VERSION:
         raise InputError(f"checkpoint {path} has format version {records[0].get('version')}, this tool writes {VERSION}: delete it to start over")
     results: dict[str, UserResult] = {}

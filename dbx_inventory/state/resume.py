@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from ..api.config import normalise_host
 from ..api.errors import InputError
 from ..core.summary import UserResult
-from .checkpoint import Checkpoint, Loaded, RunIdentity, load
+from ..outputs.paths import same_file
+from .checkpoint import Checkpoint, Loaded, RunIdentity, is_checkpoint, load
 
 log = logging.getLogger("dbx_inventory")
+
+# The result-changing options of a checkpoint's header, by the flags that set them.
+OPTION_NAMES = {"file_systems": "file systems (--dbfs-only, --workspace-only)", "locations": "--locations",
+                "size_estimate": "--size-estimate", "exact_notebook_sizes": "--exact-notebook-sizes"}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "none"
+    return "not set" if value is None else str(value)
 
 
 class RunCheckpoint:
@@ -24,20 +37,24 @@ class RunCheckpoint:
     def claim(self) -> None:
         """Lock the checkpoint, and refuse an unfinished run's without --resume: before any request."""
         self._ckpt.lock()
+        if os.path.exists(self.path) and not is_checkpoint(self.path):
+            self._ckpt.close(finished=False)
+            raise InputError(f"{self.path} exists and is not a checkpoint of this tool: choose another --checkpoint path")
         if os.path.exists(self.path) and not self.resume:
             self._ckpt.close(finished=False)
             raise InputError(
                 f"a checkpoint of an unfinished run exists at {self.path}: add --resume to continue it, "
                 "or delete it (or pass another --checkpoint) to start over")
 
-    def open(self, identity: RunIdentity) -> dict[str, UserResult]:
+    def open(self, identity: RunIdentity, why: Mapping[str, str] | None = None) -> dict[str, UserResult]:
         """Validate the checkpoint against this run and start recording; return the users already done,
-        by name. Users recorded as `error` are not done: they are scanned again (the original counted them
-        as done)."""
+        by name. Users recorded as `error` are not done: they are scanned again. `why`: per option, why this
+        run's value differs from what was asked for (DBFS found disabled), to name it if the checkpoint's
+        differs."""
         previous: Loaded | None = None
         if os.path.exists(self.path):
             previous = load(self.path)
-            self._check_same_run(previous, identity)
+            self._check_same_run(previous, identity, why or {})
             if previous.dropped_torn_line:
                 log.warning("checkpoint %s ended with a torn record (a crash mid-write): that user is scanned again", self.path)
         elif self.resume:
@@ -53,21 +70,45 @@ class RunCheckpoint:
         self._ckpt.close(finished=False)
         raise InputError(message)
 
-    def _check_same_run(self, previous: Loaded, identity: RunIdentity) -> None:
+    def _check_same_run(self, previous: Loaded, identity: RunIdentity, why: Mapping[str, str]) -> None:
         header = previous.header
         if normalise_host(str(header.get("host", ""))) != normalise_host(identity.host):
             self._refuse(f"checkpoint {self.path} belongs to another workspace ({header.get('host')}): "
                          "delete it or pass another --checkpoint")
-        if header.get("options") != identity.options:
-            self._refuse(f"checkpoint {self.path} was made with other options ({header.get('options')}, now "
-                         f"{identity.options}): rerun with the same options, or delete it to start over")
+        before = header.get("options") or {}
+        if before != identity.options:
+            changed = [f"{OPTION_NAMES.get(key, key)} {_shown(before.get(key))} then, {_shown(identity.options.get(key))} "
+                       f"now{f' ({why[key]})' if key in why else ''}"
+                       for key in sorted(set(before) | set(identity.options)) if before.get(key) != identity.options.get(key)]
+            self._refuse(f"checkpoint {self.path} was made with other options ({'; '.join(changed)}): rerun with the "
+                         "same options, or delete it to start over")
+        listed = header.get("users")
+        if identity.users is None and listed is not None:
+            self._refuse(f"checkpoint {self.path} was made for a list of {len(listed)} users, not --all-homes: resume "
+                         "with the same list, or delete it to start over")
+        if identity.users is not None and listed is None:
+            self._refuse(f"checkpoint {self.path} was made by an --all-homes run: resume it with --all-homes, or "
+                         "delete it to start over")
         if identity.users is not None:
-            before = set(header.get("users") or ())
-            now = set(identity.users)
-            if before != now:
-                self._refuse(f"checkpoint {self.path} was made for another list of users: {len(before - now)} of its "
-                             f"{len(before)} users are not in this list and {len(now - before)} of this list's "
+            was, now = set(listed or ()), set(identity.users)
+            if was != now:
+                self._refuse(f"checkpoint {self.path} was made for another list of users: {len(was - now)} of its "
+                             f"{len(was)} users are not in this list and {len(now - was)} of this list's "
                              f"{len(now)} are not in it; resume with the same list, or delete it to start over")
+        self._check_same_streams(header.get("streams") or {}, identity.streams, len(previous.results))
+
+    def _check_same_streams(self, before: Mapping[str, Any], now: Mapping[str, Any], done: int) -> None:
+        """A file list written as the scan goes holds the files of the users done so far: a resume that writes
+        another list, or none, or starts one only now, would leave files out without a word."""
+        was, wanted = before.get("files_output"), now.get("files_output")
+        if was == wanted or (was and wanted and same_file(was, wanted)):
+            return
+        if not was:
+            self._refuse(f"checkpoint {self.path} was made without --files-output, so the files of the {done} users "
+                         "it holds were not listed: resume without --files-output, or delete the checkpoint to "
+                         "start over with it")
+        self._refuse(f"checkpoint {self.path} was made with --files-output {was} (the list so far is in {was}.part): "
+                     f"resume with --files-output {was}, or delete the checkpoint and {was}.part to start over")
 
     def record(self, result: UserResult) -> None:
         self._ckpt.record(result)
