@@ -112,7 +112,8 @@ def check_host_is_safe(host: str | None) -> None:
     if url.username or url.password:
         # A token in the URL ends up in logs, shell history and error messages: refuse it outright.
         raise ConfigError(f"the workspace URL must not carry credentials (user:password@): give the token "
-                          f"with DATABRICKS_TOKEN, a profile or --token, and the URL as https://{url.hostname}")
+                          f"with DATABRICKS_TOKEN, a profile or --token, and the URL as "
+                          f"{url.scheme}://{url.netloc.rpartition('@')[2]}")
 
 
 class _GuardedConfig(Config):

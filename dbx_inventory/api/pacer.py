@@ -51,6 +51,7 @@ class PacerState:
     in_flight: int
     requests: int
     throttled: int
+    capped: bool = False  # the rate is --max-rps's cap
 
 
 class Pacer:
@@ -167,5 +168,6 @@ class Pacer:
 
     def state(self) -> PacerState:
         with self._cond:
-            return PacerState(self.family, self._effective_rate(), self._learned, self._limit,
-                              self._in_flight, self.requests, self.throttled)
+            rate = self._effective_rate()
+            return PacerState(self.family, rate, self._learned, self._limit, self._in_flight, self.requests,
+                              self.throttled, capped=self._cap is not None and rate == self._cap)

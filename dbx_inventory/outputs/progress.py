@@ -27,9 +27,13 @@ def pace(client: Any) -> str:
     found = [s.rate for s in states if s.limit_found and s.rate]
     if found:
         return f"pacing at {max(found):.0f} req/s (workspace limit found)"
-    capped = [s.rate for s in states if s.rate]
+    capped = [s.rate for s in states if s.rate and s.capped]
     if capped:
         return f"pacing at {max(capped):.0f} req/s (--max-rps)"
+    starting = [s for s in states if s.rate]
+    if starting:  # a family that starts slow by design (SCIM's few requests per second), not a limit
+        first = max(starting, key=lambda s: s.rate or 0.0)
+        return f"pacing {first.family} at {first.rate:.0f} req/s (its starting rate)"
     return f"{sum(s.requests for s in states):,} requests"
 
 

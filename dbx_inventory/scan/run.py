@@ -36,7 +36,7 @@ from ..outputs.text import (
 )
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
-from ..outputs.writers import check_writable, render_inventory, write_inventory, write_text
+from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
 from ..state.checkpoint import RunIdentity
 from ..state.resume import RunCheckpoint
 from .head_start import HeadStart
@@ -61,10 +61,14 @@ def execute(options: ScanOptions) -> ScanOutcome:
     """The whole run after argument parsing: the command line and the notebook entry point share it."""
     inputs = [] if options.all_homes else collect_users(options.users, options.users_file, options.users_column)
     if not options.all_homes and not inputs:
+        if options.users_file:
+            source = "standard input" if options.users_file == "-" else f"the users file {options.users_file}"
+            raise InputError(f"no users to scan: {source} holds no user names (blank lines and # comments are skipped)")
         raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
     single = options.single
     output = options.output_path(single)
     remote_output = is_remote_volume(output)
+    _warn_if_misnamed(output, options.format)
     if output and not remote_output:
         check_writable(output)
     if is_remote_volume(options.files_output):
@@ -183,6 +187,19 @@ def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned
     log.warning("DBFS is disabled on this workspace (%s): scanning the Workspace only", reason)
     not_scanned["dbfs"] = f"DBFS is disabled on this workspace ({reason})"
     return dataclasses.replace(options, file_systems=tuple(f for f in options.file_systems if f != "dbfs"))
+
+
+# What an inventory's file name says it holds, by extension.
+_FORMAT_OF_EXTENSION = {".csv": OutputFormat.CSV, ".json": OutputFormat.JSON, ".jsonl": OutputFormat.JSONL,
+                        ".ndjson": OutputFormat.JSONL}
+
+
+def _warn_if_misnamed(output: str | None, fmt: OutputFormat) -> None:
+    """JSON in a file named .csv is written as asked, with a word: the next reader goes by the name."""
+    named = _FORMAT_OF_EXTENSION.get(os.path.splitext(output or "")[1].lower())
+    if named is not None and named != fmt:
+        log.warning("--format %s writes %s into %s, whose name says %s", fmt.value, fmt.value.upper(), output,
+                    named.value.upper())
 
 
 def now_iso() -> str:
