@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV whose header names a userName/email/login column; - reads stdin")
     p.add_argument("--users-column", metavar="NAME", help="the column of user names in a CSV users file, when it is none of userName, email, mail, login, user, applicationId")
     p.add_argument("--all-homes", action="store_true", help="scan every user (active and deactivated), every service principal, and every home folder, including those of removed users; no users file needed")
-    p.add_argument("--locations", default="home", metavar="LIST", help="where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
+    p.add_argument("--locations", default="home", metavar="LIST", help="exactly where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
     p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT.format(format='csv')}, or .json/.jsonl for those formats; - for stdout; with one user on the command line, only when given)")
     p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
                    help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")

@@ -13,7 +13,7 @@ from typing import Any
 from ..api.config import AuthOptions
 from ..api.errors import InputError
 from ..api.redact import add_secret
-from ..core.locations import LOCATION_NAMES, places
+from ..core.locations import LOCATION_NAMES, nothing_left, places
 from ..core.summary import DEFAULT_SIZE_ESTIMATE
 from ..outputs.files_output import files_output_kind
 from ..outputs.paths import NamedPath, refuse_collisions
@@ -129,6 +129,11 @@ class ScanOptions:
         return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
                            self.sequential, self.size_estimate, exact_notebook_sizes=self.exact_notebook_sizes)
 
+    def left_out(self) -> dict[str, str]:
+        """Why each file system not scanned is left out, by the flag that did it."""
+        flag = {"dbfs": "--workspace-only", "workspace": "--dbfs-only"}
+        return {fs: f"left out by {flag[fs]}" for fs in ("dbfs", "workspace") if fs not in self.file_systems}
+
     def result_options(self) -> dict[str, object]:
         """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
         return {"file_systems": list(self.file_systems), "locations": list(self.locations),
@@ -206,9 +211,14 @@ def scan_options(
                          "--spark-remote, --spark-master or --spark-active)")
     add_secret(token)  # before anything can fail and print it
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
+    chosen = parse_locations(locations)
+    empty = nothing_left(chosen, systems)
+    if empty:  # a run that would report every user "empty" without having looked anywhere
+        raise InputError(f"nothing to scan: {empty}, which {'--dbfs-only' if dbfs_only else '--workspace-only'} "
+                         "leaves out")
     options = ScanOptions(
         users=names, users_file=users_file, users_column=users_column, all_homes=all_homes,
-        locations=parse_locations(locations), file_systems=systems, size_estimate=size_estimate,
+        locations=chosen, file_systems=systems, size_estimate=size_estimate,
         exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
         html=html, compare=compare,
         workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,

@@ -17,7 +17,7 @@ from .. import __version__
 from ..api.client import connect
 from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
-from ..core.locations import Location
+from ..core.locations import Location, nothing_left, places_line, places_not_scanned
 from ..core.summary import Entry, ScanTarget, UserResult
 from ..outputs.changes import compare
 from ..outputs.columns import record
@@ -132,6 +132,9 @@ def execute(options: ScanOptions) -> ScanOutcome:
                                      "options": options.result_options(), "generated_at": now_iso()}
         if not_scanned:
             header["not_scanned"] = not_scanned
+        why_not = {**options.left_out(), **not_scanned}
+        header["places"] = {"scanned": [loc.describe() for loc in options.walk_options().locations],
+                            "not_scanned": places_not_scanned(options.locations, options.file_systems, why_not)}
         if output and remote_output:
             upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
         elif output:
@@ -160,15 +163,18 @@ def execute(options: ScanOptions) -> ScanOutcome:
     host = client.host
     largest = top.largest() if top else []
     report_stream = sys.stderr if output == "-" else sys.stdout
+    where = places_line(options.locations, options.file_systems, why_not)
     if single:
         print(user_report(ordered[0], options.size_estimate), file=report_stream)
+        if options.locations != ("home",) or len(options.file_systems) < 2:  # not the usual two homes: say so
+            print(f"  {where}", file=report_stream)
         if largest:
             print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
     elif not options.quiet:
         tables = summary_tables(ordered, largest)
         if previous:
             tables.append(changes_table(compare(records, previous.records), options.compare or ""))
-        print_summary(tables, sys.stderr, f"Inventory of {host}, {now_iso()}")
+        print_summary(tables, sys.stderr, f"Inventory of {host}, {now_iso()}\n{where}")
     log.info("%s", run_summary(ordered, output, host))
     code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
     return ScanOutcome(ordered, code, largest)
@@ -184,9 +190,13 @@ def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned
         return options
     if options.file_systems == ("dbfs",):
         raise ConfigError(f"DBFS is disabled on this workspace ({reason}): there is nothing to scan with --dbfs-only")
+    remaining = tuple(f for f in options.file_systems if f != "dbfs")
+    empty = nothing_left(options.locations, remaining)
+    if empty:
+        raise ConfigError(f"DBFS is disabled on this workspace ({reason}), and {empty}: there is nothing to scan")
     log.warning("DBFS is disabled on this workspace (%s): scanning the Workspace only", reason)
     not_scanned["dbfs"] = f"DBFS is disabled on this workspace ({reason})"
-    return dataclasses.replace(options, file_systems=tuple(f for f in options.file_systems if f != "dbfs"))
+    return dataclasses.replace(options, file_systems=remaining)
 
 
 # What an inventory's file name says it holds, by extension.
