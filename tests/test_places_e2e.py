@@ -56,6 +56,9 @@ def test_locations_repos_scans_only_repos_and_says_the_homes_were_not(tmp_path, 
            "dbfs:/FileStore/shared_uploads/<user> (not in --locations)" in r.stderr
     rows = read_csv(tmp_path / "inv.csv")
     assert all(row["dbfs_files"] == "" for row in rows)
+    for row in rows:
+        if row["status"] != "error":
+            assert int(row["file_count"]) == int(row["repos_files"]) == truth[row["username"]]["repos"]["files"]
     homes = [p for p in server.stats()["list_calls"] if p.startswith(("dbfs:/Users/", "ws:/Users/"))]
     assert not [p for p in homes if any(p.endswith(u) for u in users)]
 
