@@ -224,3 +224,19 @@ def test_objects_of_every_shape_are_counted(tmp_path, dep):
     kinds = {f["object_type"] for f in files}
     assert {"MLFLOW_EXPERIMENT", "ALERT", "GENIE_SPACE", "UNKNOWN", "LIBRARY", "DASHBOARD"} <= kinds
     assert any("/.bundle/" in f["path"] for f in files) and any("/Trash/" in f["path"] for f in files)
+
+
+def test_a_removed_users_name_is_known_whatever_places_are_scanned(tmp_path, dep):
+    """A name typed for a removed user, with --locations repos: its /Users home makes it `removed`, not a
+    typo, even though only /Repos is scanned; --all-homes with repos lists the homes too."""
+    ws, truth, srv = dep
+    gone = next(p.home for p in ws.removed if not p.has_repos)
+    r = run(SCAN, gone, "--locations", "repos", "-o", "one.csv", env=emulator_env(tmp_path, srv))
+    assert r.returncode == 0, r.stderr
+    row = read_csv(tmp_path / "one.csv")[0]
+    assert row["owner_status"] == "removed" and row["status"] == "empty" and row["error"] == ""
+    r = run(SCAN, "--all-homes", "--locations", "repos", "-o", "all.csv", env=emulator_env(tmp_path, srv))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {row["username"]: row for row in read_csv(tmp_path / "all.csv")}
+    assert rows[gone]["owner_status"] == "removed"
+    assert len(rows) == len(every_home(ws))

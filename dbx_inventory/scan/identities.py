@@ -120,8 +120,10 @@ def resolve(users: Sequence[InputUser], directory: Directory, homes: dict[str, d
         folders = {key: found[user.name.casefold()] for key, found in homes.items() if user.name.casefold() in found}
         home = folders.get("home:workspace") or next(iter(folders.values()), user.name)
         status = "removed" if directory.complete else user.owner_status
+        # A folder of that name under any listed root (the homes too, when only /Repos is scanned) means the
+        # name is a home's, not a typo, even if the places scanned hold nothing of it.
         targets.append(ScanTarget(user.name, home if home != user.name else "", status, user.display_name,
-                                  folders={k: v for k, v in folders.items() if v != home}, identified=False))
+                                  folders={k: v for k, v in folders.items() if v != home}, identified=bool(folders)))
     return targets
 
 
@@ -161,11 +163,13 @@ def folders_by_name(listed: dict[str, list[str]]) -> dict[str, dict[str, str]]:
 
 
 def find_targets(client: RestClient, places: Sequence[Location], users: Sequence[InputUser], all_users: bool,
-                 from_file: bool) -> list[ScanTarget]:
-    """Who this run scans. `all_users` (--all-homes): every identity and every home under the places' roots,
-    found with the SCIM pages and one listing per root. Otherwise the names given, resolved: a few typed on
-    the command line through one filtered lookup each, a list through one paged listing of every identity;
-    the roots are listed only if some name belongs to no identity."""
+                 from_file: bool, homes_too: Sequence[Location] = ()) -> list[ScanTarget]:
+    """Who this run scans. `all_users` (--all-homes): every identity and every home under the places' roots
+    and `homes_too`, found with the SCIM pages and one listing per root. Otherwise the names given, resolved:
+    a few typed on the command line through one filtered lookup each, a list through one paged listing of
+    every identity; the roots are listed only if some name belongs to no identity. `homes_too`: the home
+    roots, listed even when the run scans other places, so that a removed user's home is known as such."""
+    places = list(dict.fromkeys([*places, *homes_too]))
     if all_users:
         directory = Directory.fetch(client, required=True)
         return all_homes(directory, {loc.key: list_homes(client, loc) for loc in places})

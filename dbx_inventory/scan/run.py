@@ -17,7 +17,7 @@ from .. import __version__
 from ..api.client import connect
 from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
-from ..core.locations import Location, nothing_left, places_line, places_not_scanned
+from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
 from ..core.summary import Entry, ScanTarget, UserResult
 from ..outputs.changes import compare
 from ..outputs.columns import record
@@ -92,8 +92,9 @@ def execute(options: ScanOptions) -> ScanOutcome:
         client.check_access()
         options = _without_disabled_dbfs(client, options, not_scanned)
         spark_start = SparkStart(client, options) if options.spark else None
+        homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
         targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
-                               bool(options.users_file))
+                               bool(options.users_file), homes)
         names = [t.name for t in targets]
         streams = {"files_output": options.files_output} if options.files_output else {}
         identity = RunIdentity(client.host, options.result_options(), None if options.all_homes else names, streams)
