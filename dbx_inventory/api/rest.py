@@ -78,6 +78,8 @@ class RestClient:
         self.policy = policy or RetryPolicy()
         self.clock = clock or RealClock()
         self.pacers = dict(pacers or {f: Pacer(f, self.clock) for f in FAMILIES})
+        # (connect, read) in seconds. The read timeout outlasts the API's own deadline (about 60 s, after which
+        # it answers 504 DEADLINE_EXCEEDED), so a request that hangs past it ends here instead of never.
         self.timeout = timeout
         self._rng = rng or random.Random()
         self.retries = 0
@@ -147,9 +149,10 @@ class RestClient:
                 pacer.release()
                 verdict = classify_exception(exc)
                 message = verdict.reason
-                first_drop = self.clock.time() if first_drop is None else first_drop
-                if verdict.retry and self._lost(first_drop, give_up=False):
-                    raise self._lost_error(verdict.reason) from None
+                if not verdict.too_slow:  # a read timeout: the host took the request, it is there, only slow
+                    first_drop = self.clock.time() if first_drop is None else first_drop
+                    if verdict.retry and self._lost(first_drop, give_up=False):
+                        raise self._lost_error(verdict.reason) from None
             else:
                 status = resp.status_code
                 if 200 <= status < 300:
@@ -169,10 +172,11 @@ class RestClient:
                 raise ApiError(status, code, message, target)
             wait = policy.wait(verdict, attempt, self._rng)
             elapsed = self.clock.time() - started
-            if policy.gives_up(attempt, elapsed, wait):
+            if policy.gives_up(attempt, elapsed, wait, verdict):
                 if status is None and first_drop is not None and self._lost(first_drop, give_up=True):
                     raise self._lost_error(verdict.reason)
-                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target)
+                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target,
+                               too_slow=verdict.too_slow)
             self.retries += 1
             log.debug(
                 "retry %s %s in %.1fs (attempt %d/%d): %s",

@@ -49,6 +49,14 @@ class Faults:
     malformed: dict = field(default_factory=dict)
     malformed_times: int | None = None
     echo_auth: bool = False  # error bodies echo the request's Authorization header, as some proxies do
+    # Listings the API cannot finish (dbfs/list on a directory beyond about 10K entries stops after about 60 s):
+    # "dbfs:/Users/u/big" or "ws:/..." -> "504" (answer 504 DEADLINE_EXCEEDED at once) or "hang" (answer it only
+    # after `hang_seconds`, past a client's read timeout). `too_slow_above`: every DBFS directory of more than
+    # that many entries answers so, the way `too_slow_kind` says. Attempts are counted in stats()["too_slow"].
+    too_slow: dict = field(default_factory=dict)
+    too_slow_above: int | None = None
+    too_slow_kind: str = "504"
+    hang_seconds: float = 65.0
     seed: int = 0
     scim_page_cap: int = 100
 
@@ -160,7 +168,7 @@ class EmulatorServer:
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = {"requests": {}, "by_status": {}, "throttled": 0, "faults": 0,
-                           "max_in_flight": 0, "list_calls": {}}
+                           "max_in_flight": 0, "list_calls": {}, "too_slow": {}}
             self._in_flight = 0
             self._t0 = time.monotonic()
 
@@ -302,6 +310,9 @@ class EmulatorServer:
         if kind == "502":  # proxies answer HTML, not JSON
             return self._send(h, 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
                               ctype="text/html")
+        if kind == "504":  # a gateway's timeout, transient; the API's own DEADLINE_EXCEEDED is `too_slow`
+            return self._send(h, 504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                              ctype="text/html")
         status = int(kind)
         return self._send(h, status, {"error_code": ERROR_CODES[status],
                                       "message": f"Injected fault {status}"})
@@ -417,6 +428,19 @@ class EmulatorServer:
         if status:
             raise _err(int(status), f"Persistent failure on {path}")
 
+    def _too_slow(self, key: str, entries: int | None) -> None:
+        """A listing the server gives up on: 504 DEADLINE_EXCEEDED, at once or after hanging."""
+        f = self.faults
+        kind = f.too_slow.get(key)
+        if kind is None and f.too_slow_above is not None and entries is not None and entries > f.too_slow_above:
+            kind = f.too_slow_kind
+        if kind is None:
+            return
+        self._count("too_slow", key)
+        if kind == "hang":
+            time.sleep(f.hang_seconds)
+        raise _err(504, f"The request to list {key} did not finish in time", "DEADLINE_EXCEEDED")
+
     def _dbfs(self, op: str, q: dict):
         path = self._path(q, dbfs=True)
         if self.faults.dbfs_disabled:
@@ -427,6 +451,7 @@ class EmulatorServer:
             raise _err(404, f"No file or directory exists on path dbfs:{path}.")
         if op == "get-status":
             return 200, result
+        self._too_slow(f"dbfs:{path}", len(result))
         self._count("list_calls", f"dbfs:{path}")
         return 200, {"files": result} if result else {}  # "files" absent for an empty dir
 
@@ -441,6 +466,7 @@ class EmulatorServer:
             raise _err(404, f"Path ({path}) doesn't exist.")
         if op == "get-status":
             return 200, result
+        self._too_slow(f"ws:{path}", None)
         self._count("list_calls", f"ws:{path}")
         return 200, {"objects": result} if result else {}  # "objects" absent for an empty dir
 
