@@ -8,6 +8,7 @@ different).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import random
 import threading
@@ -26,7 +27,7 @@ from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, class
 
 log = logging.getLogger("dbx_inventory")
 
-FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters", "tokens")
 MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]
@@ -108,6 +109,17 @@ class RestClient:
         A 2xx answer that is not JSON, or whose body is not the documented shape (`shape` says why not; by
         default any JSON object will do), is a failed request like a 5xx: proxies and gateways answer 200 with
         an HTML page or an error body, and counting that as an empty folder would report data as gone."""
+        return self._json("GET", family, api_path, params, policy, shape, retry_malformed)
+
+    def post(self, family: str, api_path: str, body: Mapping[str, Any], policy: RetryPolicy | None = None,
+             shape: Shape | None = None) -> dict[str, Any]:
+        """POST a JSON body to one endpoint; its JSON answer, checked as `get` checks it."""
+        return self._json("POST", family, api_path, None, policy, shape, True, json.dumps(body).encode("utf-8"))
+
+    def _json(
+        self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None, policy: RetryPolicy | None,
+        shape: Shape | None, retry_malformed: bool, data: bytes | None = None,
+    ) -> dict[str, Any]:
         parsed: dict[str, Any] = {}
 
         def accept(resp: requests.Response) -> str | None:
@@ -120,13 +132,15 @@ class RestClient:
                 parsed["body"] = body
             return problem
 
-        self.request("GET", family, api_path, params, policy, accept=accept, retry_malformed=retry_malformed)
+        self.request(method, family, api_path, params, policy, data, accept=accept, retry_malformed=retry_malformed,
+                     content_type="application/json" if data is not None else None)
         return parsed["body"]
 
     def request(
         self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None = None,
         policy: RetryPolicy | None = None, data: bytes | None = None,
         accept: Callable[[requests.Response], str | None] | None = None, retry_malformed: bool = True,
+        content_type: str | None = None,
     ) -> requests.Response:
         """One call with the retry policy and the family's pacer; a 2xx response that `accept` finds no
         fault with, or ApiError."""
@@ -139,6 +153,8 @@ class RestClient:
         while True:
             attempt += 1
             headers = self._auth_headers()
+            if content_type:
+                headers["Content-Type"] = content_type
             pacer.acquire()
             status: int | None = None
             code = message = ""
