@@ -274,3 +274,30 @@ def test_cli_ready_and_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and err == ""
+
+
+def test_minted_tokens_work_until_deleted_and_creation_can_be_refused(srv, http):
+    r = http.post(srv.url + "/api/2.0/token/create", json={"lifetime_seconds": 3600, "comment": "tasks"}, timeout=5)
+    assert r.status_code == 200, r.text
+    value, token_id = r.json()["token_value"], r.json()["token_info"]["token_id"]
+    minted = requests.Session()
+    minted.headers["Authorization"] = f"Bearer {value}"
+    assert get(minted, srv, "/api/2.0/dbfs/list", path="/Users").status_code == 200
+    stats = srv.stats()
+    assert stats["list_tokens"]["dbfs:/Users"] == token_id and stats["by_token"][token_id] == {"dbfs": 1}
+    assert stats["tokens"][token_id] == {"comment": "tasks", "lifetime_seconds": 3600, "created_with": "user",
+                                         "deleted": False}
+    assert http.post(srv.url + "/api/2.0/token/delete", json={"token_id": token_id}, timeout=5).status_code == 200
+    assert get(minted, srv, "/api/2.0/dbfs/list", path="/Users").status_code == 403
+    assert srv.stats()["tokens"][token_id]["deleted"]
+    srv.set_faults(Faults(rate=None, refuse_tokens=(403, "PERMISSION_DENIED")))
+    r = http.post(srv.url + "/api/2.0/token/create", json={"lifetime_seconds": 60}, timeout=5)
+    assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED"
+
+
+def test_a_listing_too_big_to_finish_answers_504_deadline_exceeded(srv, http):
+    srv.set_faults(Faults(rate=None, too_slow_above=0))  # every DBFS directory with an entry
+    r = get(http, srv, "/api/2.0/dbfs/list", path="/Users")
+    assert r.status_code == 504 and r.json()["error_code"] == "DEADLINE_EXCEEDED"
+    assert srv.stats()["too_slow"] == {"dbfs:/Users": 1}
+    assert get(http, srv, "/api/2.0/workspace/list", path="/Users").status_code == 200  # DBFS only

@@ -9,7 +9,7 @@ import pytest
 from dbx_inventory.api.errors import ApiError
 from dbx_inventory.api.pacer import Pacer
 from dbx_inventory.api.rest import FAMILIES, RestClient
-from dbx_inventory.api.retry import RetryPolicy, classify_response, parse_retry_after
+from dbx_inventory.api.retry import RetryPolicy, classify_exception, classify_response, parse_retry_after
 from tests.conftest import TOKEN
 from tests.emulator import Faults
 from tests.fakes import FakeClock, token_auth
@@ -78,3 +78,38 @@ def test_not_found_is_not_retried(server):
         client_for(server, clock).get("dbfs", "/api/2.0/dbfs/list", {"path": "/Users/nobody@x.com"})
     assert info.value.not_found
     assert all(s == 0 for s in clock.sleeps)  # the pacer's zero waits only: no retry
+
+
+# -- requests the server cannot answer in time: two attempts, never minutes of them --------------------------
+def test_a_server_deadline_or_a_read_timeout_gets_two_attempts_in_all():
+    import requests
+
+    policy = RetryPolicy()
+    deadline = classify_response(504, "DEADLINE_EXCEEDED", {}, time.time())
+    gateway = classify_response(504, "", {}, time.time())  # a load balancer's 504: as transient as a 502
+    hang = classify_exception(requests.ReadTimeout("read timed out"))
+    refused = classify_exception(requests.ConnectTimeout("connect timed out"))
+    assert deadline.retry and deadline.too_slow and hang.retry and hang.too_slow
+    assert gateway.retry and not gateway.too_slow and refused.retry and not refused.too_slow
+    for slow in (deadline, hang):
+        assert not policy.gives_up(1, 0.0, 1.0, slow) and policy.gives_up(2, 0.0, 1.0, slow)
+    assert not policy.gives_up(2, 0.0, 1.0, gateway) and policy.gives_up(8, 0.0, 1.0, gateway)
+
+
+def test_a_listing_that_hangs_past_the_read_timeout_is_asked_twice(server):
+    path = "/Users"
+    server.set_faults(Faults(rate=None, too_slow={f"dbfs:{path}": "hang"}, hang_seconds=1.0))
+    clock = FakeClock()
+    pacers = {f: Pacer(f, clock) for f in FAMILIES}
+    # A short read timeout stands for the real 90 s; lost_after shorter than the backoff: a read timeout must
+    # not count as a host gone away (it took the request), or the run would stop instead of failing one user.
+    client = RestClient(token_auth(server.url, TOKEN), RetryPolicy(), clock, pacers, timeout=(5.0, 0.3),
+                        rng=random.Random(1), lost_after=0.1)
+    client.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"})  # the host answered once
+    started = time.monotonic()
+    with pytest.raises(ApiError) as info:
+        client.get("dbfs", "/api/2.0/dbfs/list", {"path": path})
+    assert info.value.too_slow and info.value.status is None and "read timeout" in info.value.message
+    assert "gave up after 2 attempts" in info.value.message
+    assert server.stats()["too_slow"] == {f"dbfs:{path}": 2}
+    assert time.monotonic() - started < 3

@@ -237,3 +237,76 @@ def test_other_spark_failures_are_one_clean_sentence(server):
         list(scanner.scan([ScanTarget("a@x.com")]))
     text = str(info.value)
     assert "ValueError: boom" in text and TOKEN not in text and "\n" not in text
+
+
+def _tasks_and_driver(stderr, users):
+    """The users scanned by Spark tasks (--debug names them) and those the driver scanned while Spark opened."""
+    on_executor = set(re.findall(r"(\S+) scanned on executor", stderr))
+    return on_executor, [u for u in users if u not in on_executor]
+
+
+def _home_listings_by_token(stats, user):
+    return {stats["list_tokens"][key] for key in (f"dbfs:/Users/{user}", f"ws:/Users/{user}")
+            if key in stats["list_tokens"]}
+
+
+SPARK_TOKEN_USERS = ("both", "dbfs_only", "ws_only", "deep", "git", "kinds", "weird", "empty", "bignb", "empty_dirs")
+
+
+def test_spark_tasks_carry_a_token_of_their_own_revoked_at_the_end(tmp_path, server, workspace, truth):
+    users = [user_of(workspace, case) for case in SPARK_TOKEN_USERS]
+    server.set_faults(Faults(rate=None, latency_ms=30))
+    r = run(SCAN, *users, "-o", "inv.csv", "--chunk-size", "3", "--debug", *MODES["classic"],
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)
+    stats = server.stats()
+    assert len(stats["tokens"]) == 1, stats["tokens"]
+    token_id, minted = next(iter(stats["tokens"].items()))
+    assert "dbx-inventory" in minted["comment"] and minted["lifetime_seconds"] >= 3600
+    assert minted["created_with"] == "user" and minted["deleted"]  # made with the user's token, revoked at the end
+    on_executor, on_driver = _tasks_and_driver(r.stderr, users)
+    assert on_executor and set(stats["by_token"][token_id]) <= {"dbfs", "workspace", "export"}
+    for user in on_executor:
+        assert _home_listings_by_token(stats, user) == {token_id}, user
+    for user in on_driver:
+        assert _home_listings_by_token(stats, user) == {"user"}, user
+    value = server.minted[token_id]["value"]
+    for text in (r.stdout, r.stderr, (tmp_path / "inv.csv").read_text()):
+        assert value not in text and TOKEN not in text
+    assert "could not create" not in r.stderr
+
+
+def test_spark_tasks_carry_the_users_token_where_minting_is_refused(tmp_path, server, workspace, truth):
+    users = [user_of(workspace, case) for case in SPARK_TOKEN_USERS]
+    server.set_faults(Faults(rate=None, latency_ms=30, refuse_tokens=(403, "PERMISSION_DENIED")))
+    r = run(SCAN, *users, "-o", "inv.csv", "--chunk-size", "3", "--debug", *MODES["classic"],
+            env=emulator_env(tmp_path, server))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, users)
+    warnings = [line for line in r.stderr.splitlines() if "could not create a short-lived token" in line]
+    assert len(warnings) == 1 and "PERMISSION_DENIED" in warnings[0], r.stderr[-3000:]
+    stats = server.stats()
+    assert stats["tokens"] == {} and set(stats["by_token"]) == {"user"}
+    on_executor, _ = _tasks_and_driver(r.stderr, users)
+    assert on_executor and all(_home_listings_by_token(stats, u) == {"user"} for u in on_executor)
+    assert TOKEN not in r.stdout + r.stderr
+
+
+def test_an_interrupted_spark_run_revokes_the_tasks_token(tmp_path, server, workspace, users_file):
+    server.set_faults(Faults(rate=None, latency_ms=60))
+    proc = subprocess.Popen(
+        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "4",
+         *MODES["classic"]], env=emulator_env(tmp_path, server), cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until the tasks have made requests with their token
+        stats = server.stats()
+        if any(label != "user" for label in stats["by_token"]):
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    tokens = server.stats()["tokens"]
+    assert len(tokens) == 1 and next(iter(tokens.values()))["deleted"], tokens

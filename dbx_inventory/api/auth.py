@@ -3,7 +3,8 @@
 The token is kept masked (XOR with a random pad) inside the pickled task, so it never appears as text in a
 DataFrame row, a query plan, a log or an error message (the original put it in every DataFrame row, visible in query plans). This
 is obfuscation, not encryption: whoever can read the cluster's task payloads can recover it, as with any
-job that calls an API from executors. Prefer a short-lived token for Spark mode.
+job that calls an API from executors. So the token masked here is, where the workspace allows it, a
+short-lived one minted for the tasks alone and revoked when the run ends (task_token.py).
 """
 
 from __future__ import annotations

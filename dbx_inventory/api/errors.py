@@ -44,11 +44,13 @@ class InputError(InventoryError):
 class ApiError(Exception):
     """One request failed for good (after retries, or not retryable). Caught per user."""
 
-    def __init__(self, status: int | None, error_code: str, message: str, path: str = "") -> None:
+    def __init__(self, status: int | None, error_code: str, message: str, path: str = "",
+                 too_slow: bool = False) -> None:
         self.status = status
         self.error_code = error_code
         self.message = message
         self.path = path
+        self.too_slow = too_slow  # no answer in time, however often asked (retry.py, Verdict.too_slow)
         super().__init__(self.describe())
 
     def describe(self) -> str:

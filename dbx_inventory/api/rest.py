@@ -8,6 +8,7 @@ different).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import random
 import threading
@@ -25,7 +26,7 @@ from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, class
 
 log = logging.getLogger("dbx_inventory")
 
-FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters", "tokens")
 MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]
@@ -77,6 +78,8 @@ class RestClient:
         self.policy = policy or RetryPolicy()
         self.clock = clock or RealClock()
         self.pacers = dict(pacers or {f: Pacer(f, self.clock) for f in FAMILIES})
+        # (connect, read) in seconds. The read timeout outlasts the API's own deadline (about 60 s, after which
+        # it answers 504 DEADLINE_EXCEEDED), so a request that hangs past it ends here instead of never.
         self.timeout = timeout
         self._rng = rng or random.Random()
         self.retries = 0
@@ -105,6 +108,17 @@ class RestClient:
         A 2xx answer that is not JSON, or whose body is not the documented shape (`shape` says why not; by
         default any JSON object will do), is a failed request like a 5xx: proxies and gateways answer 200 with
         an HTML page or an error body, and counting that as an empty folder would report data as gone."""
+        return self._json("GET", family, api_path, params, policy, shape, retry_malformed)
+
+    def post(self, family: str, api_path: str, body: Mapping[str, Any], policy: RetryPolicy | None = None,
+             shape: Shape | None = None) -> dict[str, Any]:
+        """POST a JSON body to one endpoint; its JSON answer, checked as `get` checks it."""
+        return self._json("POST", family, api_path, None, policy, shape, True, json.dumps(body).encode("utf-8"))
+
+    def _json(
+        self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None, policy: RetryPolicy | None,
+        shape: Shape | None, retry_malformed: bool, data: bytes | None = None,
+    ) -> dict[str, Any]:
         parsed: dict[str, Any] = {}
 
         def accept(resp: requests.Response) -> str | None:
@@ -117,13 +131,15 @@ class RestClient:
                 parsed["body"] = body
             return problem
 
-        self.request("GET", family, api_path, params, policy, accept=accept, retry_malformed=retry_malformed)
+        self.request(method, family, api_path, params, policy, data, accept=accept, retry_malformed=retry_malformed,
+                     content_type="application/json" if data is not None else None)
         return parsed["body"]
 
     def request(
         self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None = None,
         policy: RetryPolicy | None = None, data: bytes | None = None,
         accept: Callable[[requests.Response], str | None] | None = None, retry_malformed: bool = True,
+        content_type: str | None = None,
     ) -> requests.Response:
         """One call with the retry policy and the family's pacer; a 2xx response that `accept` finds no
         fault with, or ApiError."""
@@ -136,6 +152,8 @@ class RestClient:
         while True:
             attempt += 1
             headers = self._auth_headers()
+            if content_type:
+                headers["Content-Type"] = content_type
             pacer.acquire()
             status: int | None = None
             code = message = ""
@@ -146,9 +164,10 @@ class RestClient:
                 pacer.release()
                 verdict = classify_exception(exc)
                 message = verdict.reason
-                first_drop = self.clock.time() if first_drop is None else first_drop
-                if verdict.retry and self._lost(first_drop, give_up=False):
-                    raise self._lost_error(verdict.reason) from None
+                if not verdict.too_slow:  # a read timeout: the host took the request, it is there, only slow
+                    first_drop = self.clock.time() if first_drop is None else first_drop
+                    if verdict.retry and self._lost(first_drop, give_up=False):
+                        raise self._lost_error(verdict.reason) from None
             else:
                 status = resp.status_code
                 if 200 <= status < 300:
@@ -179,7 +198,8 @@ class RestClient:
                         f"{self.host} kept throttling {family} requests (HTTP {status}) for longer than the retry "
                         f"deadline of {policy.deadline:.0f} s (--retry-deadline)"
                         + (f"; its last answer asked to wait {verdict.retry_after:.0f} s" if verdict.retry_after else ""))
-                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target)
+                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target,
+                               too_slow=verdict.too_slow)
             self.retries += 1
             log.debug(
                 "retry %s %s in %.1fs (attempt %d/%d): %s",

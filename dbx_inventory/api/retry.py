@@ -21,6 +21,10 @@ RETRYABLE_CODES = frozenset(
     {"REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED", "TEMPORARILY_UNAVAILABLE", "DEADLINE_EXCEEDED"}
 )
 THROTTLE_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"})
+# The server spent its own deadline on the request (dbfs/list on a directory beyond about 10K entries stops
+# after about 60 s, databricks-api.md). The same request will take as long again: one more try, not minutes of
+# them. A 504 without this code is a gateway's, as transient as a 502.
+SERVER_DEADLINE = "DEADLINE_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Verdict:
     reason: str
     retry_after: float | None = None  # the server's requested wait, in seconds
     throttled: bool = False  # a 429: the shared pacer must slow down
+    too_slow: bool = False  # no answer in time (our read timeout, or the server's deadline): few attempts
 
 
 def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
@@ -53,6 +58,8 @@ def classify_response(
     status: int, error_code: str, headers: Mapping[str, str], now_epoch: float
 ) -> Verdict:
     throttled = status == 429 or error_code in THROTTLE_CODES
+    if error_code == SERVER_DEADLINE:
+        return Verdict(True, f"the server ran out of time, HTTP {status} {error_code}", too_slow=True)
     if status in RETRYABLE_STATUS or error_code in RETRYABLE_CODES:
         retry_after = parse_retry_after(headers.get("Retry-After"), now_epoch)
         if throttled:
@@ -80,6 +87,17 @@ def _no_such_host(exc: BaseException) -> bool:
     return False
 
 
+def _read_timeout(exc: BaseException) -> bool:
+    """The server took the request and did not answer in time: requests raises ReadTimeout while waiting for
+    the headers, and a ConnectionError around urllib3's ReadTimeoutError while reading the body."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and any(isinstance(a, ReadTimeoutError) for a in exc.args)
+
+
 def classify_exception(exc: BaseException) -> Verdict:
     """Connection errors, resets and timeouts are transient; a name that does not resolve is final (retrying
     NXDOMAIN for half a minute helps nobody); anything else is a bug, not retried."""
@@ -87,6 +105,8 @@ def classify_exception(exc: BaseException) -> Verdict:
 
     if _no_such_host(exc):
         return Verdict(False, NO_SUCH_HOST)
+    if _read_timeout(exc):
+        return Verdict(True, "no answer within the read timeout", too_slow=True)
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         return Verdict(True, f"network error: {type(exc).__name__}")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
@@ -99,10 +119,12 @@ class RetryPolicy:
     """Exponential backoff with jitter, bounded by attempts and by a deadline per request.
 
     Defaults keep the original's promise (waits up to 32 s) while a dead host still fails in about a
-    minute rather than the SDK's five.
+    minute rather than the SDK's five. A request that got no answer in time (`Verdict.too_slow`) gets
+    `slow_attempts` in all: each try costs a minute or more, and the same request will be as slow again.
     """
 
     max_attempts: int = 8  # attempts that failed for reasons other than throttling
+    slow_attempts: int = 2  # of those, when the server ran out of time
     base_delay: float = 1.0
     max_delay: float = 32.0
     deadline: float = 120.0
@@ -125,12 +147,13 @@ class RetryPolicy:
     def gives_up(self, failures: int, elapsed: float, next_wait: float, verdict: Verdict | None = None,
                  answered: bool = True) -> bool:
         """`failures`: attempts so far that failed other than by throttling. A throttled request is retried
-        until the deadline, however many attempts that takes; anything else also stops after `max_attempts`,
-        and a request no server answered after `unanswered_deadline`."""
+        until the deadline, however many attempts that takes; anything else also stops after `max_attempts`
+        (`slow_attempts` when the server ran out of time), and a request no server answered after
+        `unanswered_deadline`."""
         if elapsed + next_wait > self.deadline:
             return True
         if verdict is not None and verdict.throttled:
             return False
         if not answered and self.unanswered_deadline is not None and elapsed + next_wait > self.unanswered_deadline:
             return True
-        return failures >= self.max_attempts
+        return failures >= (self.slow_attempts if verdict is not None and verdict.too_slow else self.max_attempts)

@@ -269,8 +269,10 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
         spark = head_start.scanner  # None if interrupted before Spark opened: execute() closes it once it has
     if spark:
         scanned = {t.name for t in targets}
-        every = [results[t.name] for t in targets] + [r for n, r in results.items() if n not in scanned]
-        _finish_spark(spark, options, None if interrupted else every)
+        # An interrupted run has no result for some targets, and writes no tables.
+        every = None if interrupted else [results[t.name] for t in targets] + [
+            r for n, r in results.items() if n not in scanned]
+        _finish_spark(spark, options, every)
     return results, interrupted
 
 

@@ -4,8 +4,9 @@ One code path for every way of reaching Spark: Databricks Connect (`--cluster-id
 Connect server (`--spark-remote sc://host:15002`, or `local[N]` to start one in-process), and classic pyspark
 (`--spark-master`). Imports are lazy, so the other modes work without pyspark.
 
-Where the original went wrong, and what this does instead: it put the token in every DataFrame row (here it
-travels masked inside the pickled task, never in a row or a plan); it sized partitions by --debug (here by
+Where the original went wrong, and what this does instead: it put the token in every DataFrame row (here the
+tasks carry a short-lived token of their own, revoked when the run ends, masked inside the pickled task and
+never in a row or a plan: api/task_token.py); it sized partitions by --debug (here by
 the cluster's parallelism); it fell back silently (here `--fallback-local` makes that explicit). The code is
 shipped by value, so the cluster needs no copy of this package, and results come back chunk by chunk into
 the checkpoint, so an abandoned operation costs at most one chunk.
@@ -32,8 +33,9 @@ from ..api.auth import MaskedToken, StaticAuth
 from ..api.client import build_client
 from ..api.clock import RealClock
 from ..api.errors import ApiError, ConfigError, InventoryError
-from ..api.redact import redact
+from ..api.redact import add_secret, redact
 from ..api.rest import RestClient
+from ..api.task_token import TaskToken, task_lifetime
 from ..core.summary import ScanTarget, UserResult
 from ..outputs.columns import COLUMNS, record
 from ..state.checkpoint import record_to_result, result_to_record
@@ -72,7 +74,7 @@ class TaskOptions:
     walk: WalkOptions
     max_rps: float | None
     retry_deadline: float
-    token: MaskedToken = field(repr=False)
+    token: MaskedToken | None = field(default=None, repr=False)  # set for each Spark job (SparkScanner.scan)
     rates: dict[str, float] = field(default_factory=dict)  # per task and API family, learned by earlier chunks
 
 
@@ -244,6 +246,8 @@ def _scan_partition(opts: TaskOptions):  # runs on the executors
         if not rows:
             return
         index = {t["name"]: i for i, t in rows}
+        assert opts.token is not None, "a Spark job's tasks are given a token"
+        add_secret(opts.token.reveal())  # this worker's own redaction: its copy of the module knows no secret
         client = build_client(StaticAuth(opts.host, opts.token), opts.walk.workers, opts.max_rps, opts.retry_deadline,
                               rates=opts.rates)
         walker = Walker(client, opts.walk)
@@ -277,8 +281,9 @@ def _python_version_task(batches):  # runs on the executors
 
 class SparkScanner:
     def __init__(self, target: SparkTarget, sdk_config: Any, opts: TaskOptions, chunk_size: int,
-                 secret: str | None) -> None:
+                 secret: str | None, task_token: TaskToken | None = None) -> None:
         self.target = target
+        self.task_token = task_token  # None: the tasks carry opts.token as given
         self.sdk_config = sdk_config
         self.opts = opts
         self.chunk_size = chunk_size
@@ -332,6 +337,7 @@ class SparkScanner:
         # waits for a free slot, then keeps the whole cluster waiting for its one task.
         size = math.ceil(len(users) / max(1, math.ceil(len(users) / self.chunk_size)))
         chunks = [(start, list(users[start:start + size])) for start in range(0, len(users), size)]
+        lifetime = task_lifetime(len(users), tasks, self.opts.retry_deadline)
         with concurrent.futures.ThreadPoolExecutor(PIPELINE, thread_name_prefix="spark-chunk") as pool:
             pending: collections.deque[concurrent.futures.Future[list[Any]]] = collections.deque()
             queue = iter(chunks)
@@ -340,6 +346,8 @@ class SparkScanner:
                 nxt = next(queue, None)
                 if nxt is not None:
                     opts = dataclasses.replace(per_task, rates=dict(self.rates))
+                    if self.task_token is not None:  # minted once; an OAuth token as fresh as it can be
+                        opts = dataclasses.replace(opts, token=MaskedToken(self.task_token.value(lifetime)))
                     pending.append(pool.submit(self._run_chunk, nxt[1], nxt[0], opts, tasks))
 
             for _ in range(PIPELINE):
@@ -430,13 +438,16 @@ class SparkScanner:
             raise InventoryError(f"could not save table {name}: {clean_error(exc, self.secret)}") from None
 
     def stop(self) -> None:
-        """Stop a session this run opened (never a cluster's or a notebook's); a second call does nothing."""
+        """Stop a session this run opened (never a cluster's or a notebook's), and revoke the tasks' token; a
+        second call does nothing."""
         if self.spark is not None and not (self.target.cluster_id or self.target.serverless or self.target.active):
             spark, self.spark = self.spark, None
             try:
                 spark.stop()
             except Exception:
                 pass
+        if self.task_token is not None:
+            self.task_token.revoke()
 
 
 class SparkStart:
@@ -484,8 +495,8 @@ def start_spark(client: RestClient, options: ScanOptions, checked: threading.Eve
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local Spark's workers: this interpreter
     header = client.config.authenticate().get("Authorization", "")
     token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
-    opts = TaskOptions(client.host, options.walk_options(), options.max_rps, options.retry_deadline, MaskedToken(token))
-    scanner = SparkScanner(target, client.config, opts, options.chunk_size, token)
+    opts = TaskOptions(client.host, options.walk_options(), options.max_rps, options.retry_deadline)
+    scanner = SparkScanner(target, client.config, opts, options.chunk_size, token, TaskToken(client))
     try:
         log.info("Scanning on %s", target.describe())
         if target.cluster_id:

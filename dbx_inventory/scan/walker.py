@@ -97,6 +97,8 @@ def _request(job: Job, client: RestClient, listers: dict[str, Lister], exporter:
             return _Answer(too_big=True)
         if job.notebook is None and exc.not_found and job.path == place.root:
             return _Answer(missing=True)
+        if exc.too_slow:
+            return _Answer(failure=redact(f"{place.label}: {too_slow(place.location, job, exc)}"))
         # A 404 below the root too: a folder deleted mid-scan leaves a number that is neither old nor new.
         what = "export " if job.notebook is not None else ""
         return _Answer(failure=redact(f"{place.label}: {what}{exc.describe()}"))
@@ -104,6 +106,15 @@ def _request(job: Job, client: RestClient, listers: dict[str, Lister], exporter:
         raise
     except Exception as exc:  # a bug or an unexpected answer: this user fails, the others go on
         return _Answer(failure=redact(f"{place.label}: {type(exc).__name__} on {job.path}: {exc}"))
+
+
+def too_slow(location: Location, job: Job, exc: ApiError) -> str:
+    """The sentence for a folder (or notebook) the REST API cannot answer for in time, however often asked."""
+    if job.notebook is not None:
+        return f"the REST API could not export {job.notebook.path} in time ({exc.message})"
+    where = ("dbfs:" if location.fs == "dbfs" else "") + job.path
+    hint = "; dbfs/list gives up on a directory of more than about 10,000 entries" if location.fs == "dbfs" else ""
+    return f"the REST API could not list {where} in time ({exc.message}){hint}"
 
 
 class Walker:

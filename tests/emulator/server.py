@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import json
 import random
+import secrets
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import scim, views
 from .workspace import Workspace
 
-FAMILIES = ("scim", "dbfs", "workspace", "export", "clusters")
+FAMILIES = ("scim", "dbfs", "workspace", "export", "clusters", "tokens")
 SCIM = "/api/2.0/preview/scim/v2/"
 ERROR_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                404: "RESOURCE_DOES_NOT_EXIST", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
@@ -54,6 +55,17 @@ class Faults:
     # (None: without one, as the concurrency cap does). `EmulatorServer.storm()` starts one mid-run.
     storm_requests: int = 0
     storm_retry_after: str | None = "30"
+    # Listings the API cannot finish (dbfs/list on a directory beyond about 10K entries stops after about 60 s):
+    # "dbfs:/Users/u/big" or "ws:/..." -> "504" (answer 504 DEADLINE_EXCEEDED at once) or "hang" (answer it only
+    # after `hang_seconds`, past a client's read timeout). `too_slow_above`: every DBFS directory of more than
+    # that many entries answers so, the way `too_slow_kind` says. Attempts are counted in stats()["too_slow"].
+    too_slow: dict = field(default_factory=dict)
+    too_slow_above: int | None = None
+    too_slow_kind: str = "504"
+    hang_seconds: float = 65.0
+    # Token API: (status, error_code) refuses token/create, as a workspace with tokens disabled or a user
+    # without the permission does, e.g. (403, "PERMISSION_DENIED"); None mints tokens.
+    refuse_tokens: tuple | None = None
     seed: int = 0
     scim_page_cap: int = 100
 
@@ -95,6 +107,7 @@ class EmulatorServer:
         self.volumes = {"/Volumes/main/admin/inventory"}
         self.volume_files: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()  # the token label of the request this thread is answering
         self._conns: set = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -172,7 +185,11 @@ class EmulatorServer:
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = {"requests": {}, "by_status": {}, "throttled": 0, "faults": 0,
-                           "max_in_flight": 0, "list_calls": {}}
+                           "max_in_flight": 0, "list_calls": {}, "too_slow": {},
+                           # Which token each request used: "user" (the workspace's token) or a minted token's
+                           # id, per family and per listing; and the tokens minted (never their values).
+                           "by_token": {}, "list_tokens": {}, "tokens": {}}
+            self.minted: dict[str, dict] = {}  # token_id -> value, expiry (epoch s or None), deleted
             self._in_flight = 0
             self._t0 = time.monotonic()
 
@@ -208,8 +225,13 @@ class EmulatorServer:
         if not auth:
             return self._send(h, 401, {"error_code": "UNAUTHENTICATED",
                                        "message": "Unable to authenticate: no credentials provided"})
-        if auth != f"Bearer {self.token}":  # legacy shape: the status number as error_code
+        label = self._token_label(auth)
+        if label is None:  # legacy shape: the status number as error_code
             return self._send(h, 403, {"error_code": "403", "message": "Invalid access token."})
+        self._local.label = label
+        with self._lock:
+            per_family = self._stats["by_token"].setdefault(label, {})
+            per_family[family] = per_family.get(family, 0) + 1
         f = self.faults
         with self._lock:
             self._in_flight += 1
@@ -252,6 +274,49 @@ class EmulatorServer:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _token_label(self, auth: str) -> str | None:
+        """"user" for the workspace's token, a live minted token's id, or None: refused."""
+        if auth == f"Bearer {self.token}":
+            return "user"
+        with self._lock:
+            for token_id, t in self.minted.items():
+                if auth == f"Bearer {t['value']}" and not t["deleted"]:
+                    return token_id if t["expiry"] is None or time.time() < t["expiry"] else None
+        return None
+
+    def _tokens(self, route: str, method: str, body: bytes):
+        """Token API: create (a token valid until deleted or expired) and delete."""
+        if method != "POST" or route not in ("/api/2.0/token/create", "/api/2.0/token/delete"):
+            raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            raise _err(400, "Malformed request body") from None
+        if route.endswith("/delete"):
+            token_id = str(req.get("token_id", ""))
+            with self._lock:
+                t = self.minted.get(token_id)
+                if t is None or t["deleted"]:
+                    raise _err(404, f"Token with id {token_id} does not exist")
+                t["deleted"] = True
+                self._stats["tokens"][token_id]["deleted"] = True
+            return 200, {}
+        if self.faults.refuse_tokens:
+            status, code = self.faults.refuse_tokens
+            raise _err(status, "Token creation is not allowed for this user in this workspace", code)
+        lifetime = req.get("lifetime_seconds")
+        now = time.time()
+        expiry = now + lifetime if isinstance(lifetime, (int, float)) and lifetime > 0 else None
+        token_id, value = secrets.token_hex(32), "dapi" + secrets.token_hex(16)
+        info = {"token_id": token_id, "creation_time": int(now * 1000),
+                "expiry_time": int(expiry * 1000) if expiry else -1, "comment": req.get("comment", "")}
+        with self._lock:
+            self.minted[token_id] = {"value": value, "expiry": expiry, "deleted": False}
+            self._stats["tokens"][token_id] = {"comment": info["comment"], "lifetime_seconds": lifetime,
+                                               "created_with": getattr(self._local, "label", None),
+                                               "deleted": False}
+        return 200, {"token_value": value, "token_info": info}
 
     def _malform(self, family: str, route: str, query: str, body):
         """-> (bytes, content type) replacing a listing's answer, or None to answer the truth."""
@@ -321,6 +386,9 @@ class EmulatorServer:
         if kind == "502":  # proxies answer HTML, not JSON
             return self._send(h, 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
                               ctype="text/html")
+        if kind == "504":  # a gateway's timeout, transient; the API's own DEADLINE_EXCEEDED is `too_slow`
+            return self._send(h, 504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                              ctype="text/html")
         status = int(kind)
         return self._send(h, status, {"error_code": ERROR_CODES[status],
                                       "message": f"Injected fault {status}"})
@@ -373,6 +441,8 @@ class EmulatorServer:
             raise _err(400, "Query string is not valid UTF-8") from None
         if family == "files":
             return self._files(route, method, q, body)
+        if family == "tokens":
+            return self._tokens(route, method, body)
         if method != "GET":
             raise _err(404, f"No API found for '{method} {route}'", "ENDPOINT_NOT_FOUND")
         if family == "scim":
@@ -436,6 +506,23 @@ class EmulatorServer:
         if status:
             raise _err(int(status), f"Persistent failure on {path}")
 
+    def _list_token(self, key: str) -> None:
+        with self._lock:
+            self._stats["list_tokens"][key] = getattr(self._local, "label", None)
+
+    def _too_slow(self, key: str, entries: int | None) -> None:
+        """A listing the server gives up on: 504 DEADLINE_EXCEEDED, at once or after hanging."""
+        f = self.faults
+        kind = f.too_slow.get(key)
+        if kind is None and f.too_slow_above is not None and entries is not None and entries > f.too_slow_above:
+            kind = f.too_slow_kind
+        if kind is None:
+            return
+        self._count("too_slow", key)
+        if kind == "hang":
+            time.sleep(f.hang_seconds)
+        raise _err(504, f"The request to list {key} did not finish in time", "DEADLINE_EXCEEDED")
+
     def _dbfs(self, op: str, q: dict):
         path = self._path(q, dbfs=True)
         if self.faults.dbfs_disabled:
@@ -446,7 +533,9 @@ class EmulatorServer:
             raise _err(404, f"No file or directory exists on path dbfs:{path}.")
         if op == "get-status":
             return 200, result
+        self._too_slow(f"dbfs:{path}", len(result))
         self._count("list_calls", f"dbfs:{path}")
+        self._list_token(f"dbfs:{path}")
         return 200, {"files": result} if result else {}  # "files" absent for an empty dir
 
     def _workspace(self, op: str, q: dict):
@@ -460,7 +549,9 @@ class EmulatorServer:
             raise _err(404, f"Path ({path}) doesn't exist.")
         if op == "get-status":
             return 200, result
+        self._too_slow(f"ws:{path}", None)
         self._count("list_calls", f"ws:{path}")
+        self._list_token(f"ws:{path}")
         return 200, {"objects": result} if result else {}  # "objects" absent for an empty dir
 
     def _export(self, q: dict):
@@ -502,6 +593,8 @@ def _family(route: str) -> str:
         return "files"
     if "/clusters/" in route:
         return "clusters"
+    if route.startswith("/api/2.0/token/"):
+        return "tokens"
     return "other"
 
 
