@@ -83,3 +83,11 @@ def test_a_user_failed_in_both_is_not_failed_in_one_of_the_two():
                         for r in after], previous=[{**r} for r in before])
     assert re.search(r'<span id="failed-once-count">2</span> failed in one of the two, '
                      r'<span id="failed-both-count">1</span> failed in both \(no difference to tell\)', page)
+
+
+def test_the_report_command_says_report_of_1_user(tmp_path, capsys):
+    from dbx_inventory.cli.report import main
+
+    (tmp_path / "inv.csv").write_text("username,file_count,total_size,status\nu@x.com,1,1,success\n")
+    assert main([str(tmp_path / "inv.csv"), "-o", str(tmp_path / "r.html")]) == 0
+    assert f"Report of 1 user written to {tmp_path / 'r.html'}" in capsys.readouterr().err
