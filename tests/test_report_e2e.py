@@ -170,3 +170,30 @@ def test_a_bad_compare_file_fails_before_scanning(tmp_path, server, workspace):
     r = run(SCAN, "a@x.com", "b@x.com", "--compare", "old.csv", env=emulator_env(tmp_path, server))
     assert r.returncode == 1 and "not an inventory" in r.stderr
     assert sum(server.stats()["requests"].values()) == 0
+
+
+HOSTILE_NAME = "</script><script>alert(1)</script><!-- \"quoted\" 'single' \u2028\u2029 \u202eevil\u200f " + "x" * 4000
+
+
+def test_text_that_could_break_the_page_still_shows_in_the_table(browser, tmp_path):
+    # A 403 on a folder named `<!-- old notes -->` puts that text in the error; once, it emptied the table.
+    users = [
+        {"username": "a@x.com", "status": "success", "file_count": 3, "total_size": 80_000, "dbfs_bytes": 80_000,
+         "workspace_bytes": 0, "owner_status": "active"},
+        {"username": HOSTILE_NAME, "status": "success", "file_count": 1, "total_size": 10, "owner_status": "removed"},
+        {"username": "b@x.com", "status": "error", "owner_status": "active",
+         "error": "workspace: HTTP 403 PERMISSION_DENIED on /Users/b@x.com/<!-- old notes -->: denied"},
+    ]
+    (tmp_path / "inv.json").write_text(json.dumps({"format": "dbx-inventory", "users": users}), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "dbx_inventory.report", str(tmp_path / "inv.json"), "-o",
+                        str(tmp_path / "r.html")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    page, requests = open_offline(browser, tmp_path / "r.html")
+    rows = page.locator("#users tbody tr")
+    assert rows.count() == 3
+    assert HOSTILE_NAME in [rows.nth(i).get_attribute("data-user") for i in range(3)]
+    assert "<!-- old notes -->" in page.text_content("#users td.error")
+    # The same 80,000 bytes read the same in the table and in the chart's label: one formatting, 78.125 rounded up.
+    size_cell = page.locator('#users tr[data-user="a@x.com"] td[data-bytes]').first
+    assert size_cell.text_content() == "78.13 KiB" == page.text_content('#top-users .bar-row[data-user="a@x.com"] .bar-size')
+    assert requests == [f"file://{tmp_path / 'r.html'}"]

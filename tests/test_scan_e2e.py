@@ -147,6 +147,16 @@ def test_messy_users_file(tmp_path, server, workspace, truth):
     assert [row["username"] for row in rows] == [a, b.upper(), c]
 
 
+def test_a_semicolon_users_file_from_a_spreadsheet(tmp_path, server, workspace, truth):
+    # Excel in a locale whose decimal mark is a comma saves "CSV" with ';', and a display name may hold a comma.
+    a, b = (p.home for p in workspace.principals if p.case in ("both", "dbfs_only"))
+    (tmp_path / "users.csv").write_bytes(
+        f"\ufeffDisplay Name;Email Address;Department\r\nDoe, Jane;{a};R&D\r\nRoe, Rick;{b};Ops\r\n".encode())
+    r = scan(tmp_path, server, "--users-file", "users.csv", "-o", "inv.csv")
+    assert r.returncode == 0, r.stderr
+    assert_matches_truth(read_csv(tmp_path / "inv.csv"), truth, [a, b])
+
+
 def test_users_from_stdin(tmp_path, server, workspace, truth):
     users = [p.home for p in workspace.principals if p.case in ("both", "empty")]
     r = scan(tmp_path, server, "--users-file", "-", "-o", "-", input="\n".join(users) + "\n")

@@ -66,3 +66,29 @@ def test_dedupe_is_case_insensitive_and_keeps_first_spelling():
 
 def test_empty():
     assert names("\n# only a comment\n") == []
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_spreadsheet_export_with_semicolons_or_tabs_reads_its_header(delimiter):
+    # Excel saves "CSV" with ';' where the decimal mark is a comma (de, fr, nl...): the header is no user.
+    rows = [["displayName", "userName", "owner_status"], ["Smith, Ann", "ann@x.com", "inactive"],
+            ['"Bob"; Jones', "bob@x.com", "active"]]
+    text = "\ufeff" + "\r\n".join(delimiter.join(f'"{c}"' if delimiter in c or '"' in c else c for c in row)
+                                  for row in rows).replace('"Bob"', '""Bob""') + "\r\n"
+    assert parse_users_text(text) == [InputUser("ann@x.com", "inactive", "Smith, Ann"),
+                                      InputUser("bob@x.com", "active", '"Bob"; Jones')]
+
+
+def test_a_semicolon_header_with_an_unknown_column_lists_its_columns():
+    with pytest.raises(InputError) as info:
+        names("team;full name\nops;Eve\n")
+    assert "'team', 'full name'" in str(info.value)
+    assert names("team;handle\nops;eve@x.com\n", column="handle") == ["eve@x.com"]
+
+
+def test_cells_escaped_against_formulas_read_back_as_written():
+    text = "userName,displayName,owner_status\n'=1+2@x.com,'@SUM(A1),removed\n'brien@x.com,'' quoted,active\n"
+    assert parse_users_text(text) == [InputUser("=1+2@x.com", "removed", "@SUM(A1)"),
+                                      InputUser("'brien@x.com", "active", "' quoted")]
+    # A plain list is taken literally, an apostrophe included.
+    assert names("'=1+2@x.com\n") == ["'=1+2@x.com"]

@@ -13,6 +13,7 @@ from ..api.errors import ExitCode, InputError
 from ..outputs.html_report import render_html
 from ..outputs.inventory_file import read_inventory
 from ..outputs.paths import refuse_collisions
+from ..outputs.text import plural
 from ..outputs.writers import check_writable, write_text
 
 EXAMPLES = """
@@ -42,5 +43,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     html = render_html(current.records, header, previous.records if previous else None,
                        os.path.basename(args.previous) if args.previous else "")
     write_text(args.output, html)
-    print(f"Report of {len(current.records)} users written to {args.output}", file=sys.stderr)
+    print(f"Report of {plural(len(current.records), 'user')} written to {args.output}", file=sys.stderr)
     return ExitCode.OK

@@ -32,7 +32,8 @@ class Comparison:
     changes: list[Change] = field(default_factory=list)  # users in both, counted completely in both
     new: list[Record] = field(default_factory=list)  # in the new inventory only
     gone: list[Record] = field(default_factory=list)  # in the old inventory only
-    unknown: list[str] = field(default_factory=list)  # in both, but failed in one: no difference to tell
+    unknown: list[str] = field(default_factory=list)  # in both, failed (no totals) in exactly one of them
+    failed_both: list[str] = field(default_factory=list)  # in both, failed in both: no difference to tell either
 
     def largest(self, n: int = 20) -> list[Change]:
         moved = [c for c in self.changes if c.bytes or c.files]
@@ -58,6 +59,8 @@ def compare(records: Iterable[Record], previous: Iterable[Record]) -> Comparison
         old = before.get(key)
         if old is None:
             out.new.append(r)
+        elif None in (r["file_count"], r["total_size"]) and None in (old["file_count"], old["total_size"]):
+            out.failed_both.append(r["username"])
         elif None in (r["file_count"], r["total_size"], old["file_count"], old["total_size"]):
             out.unknown.append(r["username"])
         else:

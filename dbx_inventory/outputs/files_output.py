@@ -10,7 +10,6 @@ CSV, JSON Lines or Parquet (with pyarrow) by the file's extension, atomically.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import threading
@@ -21,6 +20,7 @@ from ..api.errors import InputError
 from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget
 from .columns import iso_ms
+from .csv_safe import write_csv
 
 FIELDS = ["user", "owner_status", "file_system", "location", "path", "object_type", "size", "size_estimated",
           "modified"]
@@ -156,9 +156,7 @@ class FilesOutput:
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 if self.kind == "csv":
-                    writer_csv = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
-                    writer_csv.writeheader()
-                    writer_csv.writerows(records)
+                    write_csv(fh, records, FIELDS, numeric=("size", "size_estimated"))
                 else:
                     fh.writelines(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
                 fh.flush()

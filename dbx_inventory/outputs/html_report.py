@@ -14,11 +14,12 @@ import json
 from typing import Any
 
 from .changes import Comparison, compare
-from .text import OWNER_WORDS, error_reason, human_bytes
+from .text import OWNER_WORDS, error_reason, human_bytes, plural
 
 Record = dict[str, Any]
 TABLE_COLUMNS = ["username", "owner_status", "status", "file_count", "total_size", "dbfs_bytes", "workspace_bytes",
                  "estimated_bytes", "file_source", "newest_modified", "error"]
+SIZE_COLUMNS = ("total_size", "dbfs_bytes", "workspace_bytes", "estimated_bytes")
 OWNER_ORDER = ("removed", "inactive", "service_principal", "active", None)
 
 
@@ -74,9 +75,23 @@ def errors_by_reason(records: list[Record]) -> list[tuple[str, int]]:
     return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _script_json(data: Any) -> str:
-    # Inside <script>, "</" would end the element early: escape it (and the HTML comment openers).
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+# Inside <script>, "</script" ends the element and "<!--" can make the parser miss its end, whatever the type.
+# These characters only occur inside JSON strings, where \uXXXX is the same character to JSON.parse; the two
+# line separators are escaped too, so the text is also valid JavaScript should anyone paste it into code.
+_SCRIPT_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
+def script_json(data: Any) -> str:
+    """JSON to embed in `<script type="application/json">`: no text in the data can end or break the element."""
+    return json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+
+
+def table_row(record: Record) -> Record:
+    """A user as the page's table gets it: the raw values (to sort and filter), and each size as human_bytes
+    shows it, so the table and the tooltips never round one number two ways."""
+    row = {c: record[c] for c in TABLE_COLUMNS}
+    row["sizes"] = [None if record[c] is None else human_bytes(record[c]) for c in SIZE_COLUMNS]  # in that order
+    return row
 
 
 def render_html(records: list[Record], header: dict[str, Any] | None = None,
@@ -89,11 +104,13 @@ def render_html(records: list[Record], header: dict[str, Any] | None = None,
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else "unknown"
     env.filters["signed_size"] = lambda n: ("+" if n > 0 else "−" if n < 0 else "") + human_bytes(abs(n))
     env.filters["signed"] = lambda n: f"{n:+,}"
+    env.filters["plural"] = lambda n, word, many=None: plural(n, word, many, grouped=True)
     comparison: Comparison | None = compare(records, previous) if previous is not None else None
-    rows = [{c: r[c] for c in TABLE_COLUMNS} for r in records]
+    rows = [table_row(r) for r in records]
     return env.get_template("report.html.j2").render(
         header=header or {}, headline=headline(records), bars=top_bars(records), owners=by_owner(records),
         owner_words=OWNER_WORDS, errors=errors_by_reason(records), comparison=comparison,
-        previous_name=previous_name, rows_json=_script_json(rows), columns=TABLE_COLUMNS,
+        previous_name=previous_name, rows_json=script_json(rows), columns=TABLE_COLUMNS,
+        size_columns=SIZE_COLUMNS,
         options=json.dumps(header.get("options"), sort_keys=True) if header and header.get("options") else "",
     )

@@ -1,6 +1,7 @@
 """Reading a saved inventory back: JSON (a header and the users), JSON Lines, or CSV (ours, or the original
 toolkit's 7 columns). Every record comes back with every column of columns.py, typed as the machine formats
-carry them; a column the file lacks is None (unknown)."""
+carry them; a column the file lacks is None (unknown). A CSV's escaped cells (csv_safe.py) read back as the
+text they escaped."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..api.errors import InputError
 from .columns import COLUMNS
+from .csv_safe import unescape
 
 Record = dict[str, Any]
 
@@ -43,7 +45,7 @@ def _complete(raw: dict[str, Any]) -> Record:
 
 def read_inventory(path: str) -> SavedInventory:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # a CR inside a quoted CSV cell is text
             text = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read inventory {path}: {exc.strerror or exc}") from None
@@ -65,5 +67,5 @@ def read_inventory(path: str) -> SavedInventory:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "username" not in reader.fieldnames:
         raise InputError(f"{path} is not an inventory: no username column")
-    rows = list(reader)
+    rows = [{k: unescape(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader]
     return SavedInventory(path, [_complete(r) for r in rows], {}, list(reader.fieldnames))

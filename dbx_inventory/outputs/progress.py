@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget
-from .text import human_bytes
+from .text import human_bytes, plural
 
 log = logging.getLogger("dbx_inventory")
 
@@ -90,6 +90,6 @@ class Progress:
         with self._lock:
             self.users += 1
         if self._progress is not None:
-            text = f"{self.files:,} files, {human_bytes(self.bytes)}"
+            text = f"{plural(self.files, 'file', grouped=True)}, {human_bytes(self.bytes)}"
             how = pace(self.client)
             self._progress.update(self._task, completed=self.users, description=f"{text} · {how}" if how else text)

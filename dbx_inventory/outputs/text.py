@@ -8,15 +8,24 @@ from typing import Any
 from ..core.summary import OWNER_STATUSES, PartResult, UserResult, total
 from .changes import Comparison
 
+UNITS = ("KiB", "MiB", "GiB", "TiB")
+
 
 def human_bytes(n: int) -> str:
-    """Binary units, labelled as such: 308,608,130 bytes is 294.31 MiB."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """Binary units, labelled as such: 308,608,130 bytes is 294.31 MiB. Every size shown anywhere (the
+    summary, the one-user report, the progress line, the HTML report's tooltips and table) is formatted
+    here, so one number always reads the same. Two decimals rounded half up on the exact value, in integers:
+    80,000 bytes is 78.125 KiB exactly, shown 78.13 KiB (float formatting gives 78.12 there, a browser's
+    toFixed 78.13); a value that rounds up to 1024.00 is shown in the next unit."""
+    sign, n = ("-" if n < 0 else ""), abs(int(n))
+    if n < 1024:
+        return f"{sign}{n} B"
+    for power, unit in enumerate(UNITS, 1):
+        scale = 1024**power
+        hundredths = (200 * n + scale) // (2 * scale)
+        if hundredths < 1024 * 100 or unit == UNITS[-1]:
+            return f"{sign}{hundredths // 100}.{hundredths % 100:02d} {unit}"
+    raise AssertionError("unreachable")
 
 
 PLACE_LABELS = {("home", "dbfs"): "DBFS", ("home", "workspace"): "Workspace", ("repos", "workspace"): "Repos",
@@ -48,14 +57,16 @@ def user_report(result: UserResult, size_estimate: int) -> str:
             lines.append(f"  {where}: {MISSING.get((part.location, part.fs), 'no folder there')}")
         else:
             t = part.tally
-            est = f", {t.estimated} objects estimated at {size_estimate} bytes each" if t.estimated else ""
-            lines.append(f"  {where}: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){est}; {t.folders} folders")
+            est = (f", {plural(t.estimated, 'object')} estimated at {plural(size_estimate, 'byte')} each"
+                   if t.estimated else "")
+            lines.append(f"  {where}: {plural(t.files, 'file')}, {human_bytes(t.bytes)} ({plural(t.bytes, 'byte')}){est}; "
+                         f"{plural(t.folders, 'folder')}")
     if result.status == "error":
         lines.append("  Total: unknown, the scan failed (see above)")
     else:
         t = result.total
         share = f"; {100 * t.estimated_bytes / t.bytes:.1f}% of the bytes estimated" if t.bytes and t.estimated_bytes else ""
-        lines.append(f"  Total: {t.files} files, {human_bytes(t.bytes)} ({t.bytes} bytes){share}")
+        lines.append(f"  Total: {plural(t.files, 'file')}, {human_bytes(t.bytes)} ({plural(t.bytes, 'byte')}){share}")
     lines.append(f"  Found in: {result.file_source}    Status: {result.status}    ({result.seconds:.1f}s)")
     return "\n".join(lines)
 
@@ -71,8 +82,10 @@ def run_summary(results: Sequence[UserResult], output: str | None, host: str = "
     )
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def plural(n: int, word: str, many: str | None = None, grouped: bool = False) -> str:
+    """A count and its noun, singular for exactly one: '1 file', '2 files', '0 files'. `many`: an irregular
+    plural; `grouped`: thousands separated, '12,345 files'."""
+    return (f"{n:,}" if grouped else str(n)) + " " + (word if n == 1 else many or word + "s")
 
 
 def error_reason(error: str) -> str:
@@ -119,7 +132,7 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     tables.append(("Users by status", ["status", "users"], counts))
     biggest = sorted((r for r in ok if r.total.bytes), key=lambda r: r.total.bytes, reverse=True)[:top_users]
     if biggest:
-        tables.append((f"Top {len(biggest)} users by size", ["user", "files", "size", "where"],
+        tables.append((f"Top {plural(len(biggest), 'user')} by size", ["user", "files", "size", "where"],
                        [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source] for r in biggest]))
     reasons: dict[str, int] = {}
     for r in results:
@@ -129,7 +142,7 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
         tables.append(("Errors by reason", ["reason", "users"],
                        [[k, str(v)] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]))
     if top_files:
-        tables.append((f"Top {len(top_files)} files by size", ["size", "user", "where", "path"],
+        tables.append((f"Top {plural(len(top_files), 'file')} by size", ["size", "user", "where", "path"],
                        [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
     return tables
 
@@ -140,6 +153,10 @@ def changes_table(comparison: Comparison, since: str, n: int = 20) -> tuple[str,
              human_bytes(c.bytes_after)] for c in comparison.largest(n)]
     if comparison.new or comparison.gone:
         rows.append([f"({len(comparison.new)} new, {len(comparison.gone)} gone since)", "", "", ""])
+    failed = [f"{len(comparison.unknown)} failed in one of the two"] if comparison.unknown else []
+    failed += [f"{len(comparison.failed_both)} failed in both"] if comparison.failed_both else []
+    if failed:
+        rows.append([f"({', '.join(failed)}: no difference to tell)", "", "", ""])
     title = f"Largest changes since {since} (added {human_bytes(comparison.added_bytes)}, removed " \
             f"{human_bytes(comparison.removed_bytes)})"
     return title, ["user", "files", "size", "now"], rows or [["no change", "", "", ""]]

@@ -8,7 +8,6 @@ request, written to a temporary file beside the target, fsynced, then renamed ov
 from __future__ import annotations
 
 import contextlib
-import csv
 import enum
 import glob
 import io
@@ -16,12 +15,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import IO
 
 from ..api.errors import InputError
 from ..core.summary import UserResult
-from .columns import COLUMN_NAMES, record, text_row
+from .columns import COLUMN_NAMES, COLUMNS, record, text_row
+from .csv_safe import write_csv
 
 
 class OutputFormat(str, enum.Enum):
@@ -32,6 +32,7 @@ class OutputFormat(str, enum.Enum):
 
 FORMAT_NAME = "dbx-inventory"
 FORMAT_VERSION = 1
+NUMERIC_COLUMNS = frozenset(c.name for c in COLUMNS if c.kind != "string")
 
 
 @contextlib.contextmanager
@@ -86,11 +87,10 @@ def check_writable(path: str) -> None:
         raise InputError(f"output is not writable: {path}")
 
 
-def render_csv(rows: Iterable[dict[str, str]], columns: list[str]) -> str:
+def render_csv(rows: Iterable[dict[str, str]], columns: list[str], numeric: Collection[str] = ()) -> str:
+    """Text cells that a spreadsheet would run as a formula are escaped (csv_safe.py); `numeric` columns never."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    write_csv(buf, rows, columns, numeric)
     return buf.getvalue()
 
 
@@ -108,7 +108,7 @@ def render_inventory(results: list[UserResult], fmt: str, header: dict[str, obje
     """csv: the original's columns first; json: a header and the users; jsonl: one user per line.
     The machine formats carry raw numbers, and null where the CSV is blank."""
     if fmt == OutputFormat.CSV:
-        return render_csv((text_row(r) for r in results), COLUMN_NAMES)
+        return render_csv((text_row(r) for r in results), COLUMN_NAMES, NUMERIC_COLUMNS)
     if fmt == OutputFormat.JSON:
         doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
                "users": [record(r) for r in results]}

@@ -3,7 +3,9 @@
 A file is one name per line, taken literally (blank lines and `#` comments skipped, a BOM and CRLF line ends
 stripped), unless its first line is a CSV header. A first line that names a known column is a header, and
 that column holds the names; a first line that only looks like one (several fields and no `@`) is an input
-error that lists the columns found, never a user. Display names are never taken for user names.
+error that lists the columns found, never a user. Display names are never taken for user names. The header
+line decides the delimiter: `,`, or the `;` of spreadsheets saved in locales whose decimal mark is a comma,
+or a tab. A cell escaped against formulas (outputs/csv_safe.py) reads back as the name it escaped.
 
 The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names that
 differ only in case; a plain list with `Smith, John` on one line was once read as CSV and merged the next
@@ -19,10 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..api.errors import InputError
+from ..outputs.csv_safe import unescape
 
 # The columns that hold user names, in order of preference (compared without case, spaces, '_' and '-').
 NAME_COLUMNS = ("username", "email", "emailaddress", "mail", "login", "user", "applicationid")
 MAX_NAME = 512
+DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,17 @@ def _name_column(header: list[str], wanted: str | None, path: str) -> int:
                      "applicationId")
 
 
+def _header_fields(line: str, wanted: str | None) -> tuple[list[str], str]:
+    """The first line's fields and the delimiter: the first of DELIMITERS whose fields name a column of user
+    names (or `wanted`); failing that, the one that splits the line most (a comma on a tie)."""
+    splits = [(next(csv.reader([line], delimiter=d)), d) for d in DELIMITERS]
+    choices = {_norm(wanted)} if wanted else set(NAME_COLUMNS)
+    for fields, delimiter in splits:
+        if any(_norm(f) in choices for f in fields):
+            return fields, delimiter
+    return max(splits, key=lambda s: len(s[0]))
+
+
 def _looks_like_header(fields: list[str]) -> bool:
     known = any(_norm(f) in NAME_COLUMNS for f in fields)
     return known or (len(fields) > 1 and not any("@" in f for f in fields))
@@ -69,20 +84,22 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
     lines = [(n, ln) for n, ln in lines if ln and not ln.startswith("#")]
     if not lines:
         return []
-    first = next(csv.reader([lines[0][1]]))
+    first, delimiter = _header_fields(lines[0][1], column)
     if column or _looks_like_header(first):
         index = _name_column(first, column, path)
         normalised = [_norm(h) for h in first]
         status_at = normalised.index("ownerstatus") if "ownerstatus" in normalised else None
         display_at = normalised.index("displayname") if "displayname" in normalised else None
+
+        def cell(row: list[str], at: int | None) -> str:
+            return unescape(row[at].strip()) if at is not None and len(row) > at else ""
+
         users = []
-        for (number, _), row in zip(lines[1:], csv.reader(io.StringIO("\n".join(ln for _, ln in lines[1:])))):
-            name = row[index].strip() if len(row) > index else ""
-            if not name:
-                continue
-            status = row[status_at].strip() if status_at is not None and len(row) > status_at else ""
-            display = row[display_at].strip() if display_at is not None and len(row) > display_at else ""
-            users.append(InputUser(_check_name(name, number, path), status, display))
+        rows = csv.reader(io.StringIO("\n".join(ln for _, ln in lines[1:])), delimiter=delimiter)
+        for (number, _), row in zip(lines[1:], rows):
+            name = cell(row, index)
+            if name:
+                users.append(InputUser(_check_name(name, number, path), cell(row, status_at), cell(row, display_at)))
         return users
     return [InputUser(_check_name(ln, n, path)) for n, ln in lines]
 

@@ -409,6 +409,12 @@ class Workspace:
         self.principals.append(p)
         self._by_home[p.home] = p
 
+    def add_removed_home(self, name: str, has_dbfs: bool = True) -> Principal:
+        """A home no identity owns, under any name a test likes (a folder under /Users can be given any)."""
+        p = Principal(name, len(self.principals), "random", False, has_dbfs, True, in_scim=False)
+        self._add(p)
+        return p
+
     # --- trees ---------------------------------------------------------------------------
     def principal(self, home: str) -> Principal | None:
         return self._by_home.get(home)
