@@ -140,6 +140,8 @@ def changes_table(comparison: Comparison, since: str, n: int = 20) -> tuple[str,
              human_bytes(c.bytes_after)] for c in comparison.largest(n)]
     if comparison.new or comparison.gone:
         rows.append([f"({len(comparison.new)} new, {len(comparison.gone)} gone since)", "", "", ""])
+    if comparison.apart:
+        rows.append([f"({len(comparison.apart)} in both, with no place counted by both)", "", "", ""])
     title = f"Largest changes since {since} (added {human_bytes(comparison.added_bytes)}, removed " \
             f"{human_bytes(comparison.removed_bytes)})"
     return title, ["user", "files", "size", "now"], rows or [["no change", "", "", ""]]
