@@ -6,8 +6,8 @@ that column holds the names; a first line that only looks like one (several fiel
 error that lists the columns found, never a user. Display names are never taken for user names.
 
 The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names that
-differ only in case (twice the same home, unless each names a folder of its own); a plain list with `Smith, John` on one line was once read as CSV and merged the next
-fifty users into one junk name.
+differ only in case (twice the same home, unless each names a folder of its own); a plain list with
+`Smith, John` on one line was once read as CSV and merged the next fifty users into one junk name.
 """
 
 from __future__ import annotations
