@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..api.errors import ExitCode, InputError
+from ..outputs.changes import Basis, differences
 from ..outputs.html_report import render_html
 from ..outputs.inventory_file import read_inventory
+from ..outputs.logs import log, setup_logging
 from ..outputs.paths import refuse_collisions
 from ..outputs.text import plural
 from ..outputs.writers import check_writable, write_text
@@ -38,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_writable(args.output)
     current = read_inventory(args.inventory)
     previous = read_inventory(args.previous) if args.previous else None
+    if previous:
+        setup_logging()
+        for difference in differences(Basis.of(args.inventory, current.records, current.header),
+                                      Basis.of(args.previous, previous.records, previous.header)):
+            log.warning("warning: %s", difference)
     header = dict(current.header)
     header.setdefault("source", os.path.basename(args.inventory))
     html = render_html(current.records, header, previous.records if previous else None,

@@ -135,13 +135,12 @@ class ScanTarget:
     owner_status: str = ""  # one of OWNER_STATUSES; "" when unknown
     display_name: str = ""
     error: str | None = None  # known to fail before any listing
-    # The folder's exact spelling in a place whose root listing showed it ("home:dbfs" -> "Jane@x.com"),
-    # when it differs from the home's name.
-    folders: dict[str, str] = field(default_factory=dict)
     identified: bool = True  # False: no identity owns this name, so a name with no home is a typo
 
-    def folder(self, place_key: str) -> str:
-        return self.folders.get(place_key) or self.home or self.name
+    @property
+    def folder(self) -> str:
+        """The folder's exact name in every place: paths are case-sensitive."""
+        return self.home or self.name
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,8 @@ def changes_table(comparison: Comparison, since: str, n: int = 20) -> tuple[str,
     failed += [f"{len(comparison.failed_both)} failed in both"] if comparison.failed_both else []
     if failed:
         rows.append([f"({', '.join(failed)}: no difference to tell)", "", "", ""])
+    if comparison.apart:
+        rows.append([f"({len(comparison.apart)} in both, with no place counted by both)", "", "", ""])
     title = f"Largest changes since {since} (added {human_bytes(comparison.added_bytes)}, removed " \
             f"{human_bytes(comparison.removed_bytes)})"
     return title, ["user", "files", "size", "now"], rows or [["no change", "", "", ""]]

@@ -2,8 +2,10 @@
 targets a run scans: the names an admin gave, resolved to their identity, or every home (`--all-homes`).
 
 Homes are named by the SCIM `userName` (a service principal's by its `applicationId`), and paths are
-case-sensitive, so `HANA@EXAMPLE.COM` typed by hand must be scanned as the home it names. A removed user
-keeps their homes but leaves SCIM: such a home is found only by listing the roots, and reported `removed`.
+case-sensitive, so `HANA@EXAMPLE.COM` typed by hand must be scanned as the home it names: the folder spelled
+so if there is one, else its identity's. Folders whose names differ only in case are two folders, two rows.
+A removed user keeps their homes but leaves SCIM: such a home is found only by listing the roots, and
+reported `removed`.
 """
 
 from __future__ import annotations
@@ -105,61 +107,91 @@ def list_homes(client: RestClient, location: Location, required: bool = True) ->
     return [e.path.rsplit("/", 1)[1] for e in entries if e.is_folder]  # the listers keep direct children only
 
 
-def resolve(users: Sequence[InputUser], directory: Directory, homes: dict[str, dict[str, str]]) -> list[ScanTarget]:
+class Homes:
+    """The folders listed under the places' roots, by exact spelling. Paths are case-sensitive: folders whose
+    names differ only in case are two folders."""
+
+    def __init__(self, listed: dict[str, list[str]]) -> None:
+        self.places: dict[str, set[str]] = {}  # exact folder name -> the keys of the places that hold it
+        self._folded: dict[str, list[str]] = {}  # case-folded name -> its exact spellings, in listing order
+        for key, names in listed.items():
+            for name in names:
+                if name not in self.places:
+                    self._folded.setdefault(name.casefold(), []).append(name)
+                self.places.setdefault(name, set()).add(key)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.places
+
+    def like(self, name: str) -> list[str]:
+        """The folders spelled as `name` but for case (itself included, if it exists), the Workspace
+        home's first."""
+        return sorted(self._folded.get(name.casefold(), []), key=lambda s: "home:workspace" not in self.places[s])
+
+
+def resolve(users: Sequence[InputUser], directory: Directory, homes: Homes | None) -> list[ScanTarget]:
     """The targets of a list of names: each name kept as typed, scanned as the home it names.
 
-    `homes` maps a place's key to its folders by case-folded name, for the places whose roots were listed
-    (only needed for names no identity owns)."""
+    A folder spelled exactly as typed is that name's home, even where an identity's name matches it only
+    case-insensitively (SCIM user names ignore case, paths don't). Otherwise the identity's home; and a name
+    with neither is looked for case-insensitively, when exactly one folder matches it. `homes` is None when
+    the roots were not listed (every name was its identity's exact name)."""
     targets = []
     for user in users:
         p = directory.get(user.name)
-        if p is not None:
-            targets.append(ScanTarget(user.name, p.name if p.name != user.name else "", owner_status(p),
-                                      p.display_name or user.display_name))
+        status = owner_status(p) if p else "removed" if directory.complete else user.owner_status
+        display = (p.display_name if p else "") or user.display_name
+        exact = homes is not None and user.name in homes
+        if p is not None and not exact:
+            targets.append(ScanTarget(user.name, p.name if p.name != user.name else "", status, display))
             continue
-        folders = {key: found[user.name.casefold()] for key, found in homes.items() if user.name.casefold() in found}
-        home = folders.get("home:workspace") or next(iter(folders.values()), user.name)
-        status = "removed" if directory.complete else user.owner_status
+        twins = homes.like(user.name) if homes is not None and not exact else []
+        if len(twins) > 1:
+            targets.append(ScanTarget(user.name, error=(
+                f"no home is named exactly {user.name!r}, and {len(twins)} differ from it only in case "
+                f"({', '.join(twins)}): give the one meant as it is spelled")))
+            continue
+        home = twins[0] if twins else user.name
         # A folder of that name under any listed root (the homes too, when only /Repos is scanned) means the
         # name is a home's, not a typo, even if the places scanned hold nothing of it.
-        targets.append(ScanTarget(user.name, home if home != user.name else "", status, user.display_name,
-                                  folders={k: v for k, v in folders.items() if v != home}, identified=bool(folders)))
+        targets.append(ScanTarget(user.name, home if home != user.name else "", status, display,
+                                  identified=p is not None or exact or bool(twins)))
     return targets
+
+
+def once(targets: Sequence[ScanTarget]) -> list[ScanTarget]:
+    """Names that resolve to the same home are scanned once, under the first spelling given: `jane@x.com`
+    and `JANE@X.COM` are one user, unless a folder is spelled `JANE@X.COM`: then they are two."""
+    seen: set[str] = set()
+    out = []
+    for t in targets:
+        if t.error is None:
+            if t.folder in seen:
+                continue
+            seen.add(t.folder)
+        out.append(t)
+    return out
 
 
 def all_homes(directory: Directory, listed: dict[str, list[str]]) -> list[ScanTarget]:
-    """Every identity and every home, each once: identities in SCIM order (users, then service principals),
-    then the homes no identity owns, by name. A folder belongs to the identity whose name it matches
-    case-insensitively; the row is named after the folder (the Workspace home's spelling first)."""
-    groups: dict[str, dict[str, str]] = {}  # case-folded name -> place key -> folder spelling
-    extra: list[tuple[str, str]] = []  # (place key, spelling) of a second spelling in one root
-    for key, names in listed.items():
-        for name in names:
-            group = groups.setdefault(name.casefold(), {})
-            if key in group and group[key] != name:
-                extra.append((key, name))
-            else:
-                group[key] = name
+    """Every identity and every home folder, each folder its own row: identities in SCIM order (users, then
+    service principals), then the folders no identity took, by name. An identity's row is its folder of the
+    exact same name; only when no place holds one does it take a folder spelled as it but for case (the
+    Workspace home's first). A folder that differs only in case from an identity's name is that identity's
+    too (SCIM names ignore case), but a row of its own, since its path is another folder."""
+    homes = Homes(listed)
+    left = dict.fromkeys(homes.places)  # the folders not yet in a row, in listing order
     targets = []
-
-    def target(name: str, status: str, display: str, folders: dict[str, str]) -> ScanTarget:
-        return ScanTarget(name, "", status, display, folders={k: v for k, v in folders.items() if v != name})
-
     for p in directory.order:
-        folders = groups.pop(p.name.casefold(), {})
-        name = folders.get("home:workspace") or next(iter(folders.values()), p.name)
-        targets.append(target(name, owner_status(p), p.display_name, folders))
-    for _, folders in sorted(groups.items()):
-        name = folders.get("home:workspace") or next(iter(folders.values()))
-        targets.append(target(name, "removed", "", folders))
-    for key, name in extra:
+        twins = [] if p.name in homes else [t for t in homes.like(p.name) if t in left]
+        name = twins[0] if twins else p.name
+        left.pop(name, None)
+        targets.append(ScanTarget(name, "", owner_status(p), p.display_name))
+    for name in sorted(left, key=lambda s: (s.casefold(), s)):
         owner = directory.get(name)
-        targets.append(target(name, owner_status(owner) if owner else "removed", "", {key: name}))
+        targets.append(ScanTarget(name, "", owner_status(owner) if owner else "removed",
+                                  owner.display_name if owner else ""))
     return targets
-
-
-def folders_by_name(listed: dict[str, list[str]]) -> dict[str, dict[str, str]]:
-    return {key: {n.casefold(): n for n in names} for key, names in listed.items()}
 
 
 def find_targets(client: RestClient, places: Sequence[Location], users: Sequence[InputUser], all_users: bool,
@@ -167,8 +199,9 @@ def find_targets(client: RestClient, places: Sequence[Location], users: Sequence
     """Who this run scans. `all_users` (--all-homes): every identity and every home under the places' roots
     and `homes_too`, found with the SCIM pages and one listing per root. Otherwise the names given, resolved:
     a few typed on the command line through one filtered lookup each, a list through one paged listing of
-    every identity; the roots are listed only if some name belongs to no identity. `homes_too`: the home
-    roots, listed even when the run scans other places, so that a removed user's home is known as such."""
+    every identity; the roots are listed only if some name is not exactly an identity's name. `homes_too`:
+    the home roots, listed even when the run scans other places, so that a removed user's home is known as
+    such."""
     places = list(dict.fromkeys([*places, *homes_too]))
     if all_users:
         directory = Directory.fetch(client, required=True)
@@ -176,7 +209,7 @@ def find_targets(client: RestClient, places: Sequence[Location], users: Sequence
     names = [u.name for u in users]
     few = not from_file and len(names) <= LOOKUP_LIMIT
     directory = Directory.fetch(client, names if few else None)
-    homes: dict[str, dict[str, str]] = {}
-    if any(directory.get(n) is None for n in names):
-        homes = folders_by_name({loc.key: list_homes(client, loc, required=False) for loc in places})
-    return resolve(users, directory, homes)
+    homes = None
+    if any(p is None or p.name != n for n, p in ((n, directory.get(n)) for n in names)):
+        homes = Homes({loc.key: list_homes(client, loc, required=False) for loc in places})
+    return once(resolve(users, directory, homes))

@@ -19,7 +19,7 @@ from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
 from ..core.summary import Entry, ScanTarget, UserResult
-from ..outputs.changes import compare
+from ..outputs.changes import Basis, compare, differences
 from ..outputs.columns import record
 from ..outputs.files_output import FilesOutput
 from ..outputs.html_report import render_html
@@ -91,6 +91,9 @@ def execute(options: ScanOptions) -> ScanOutcome:
             session.claim()  # before any request: an unfinished run's checkpoint is never overwritten
         client.check_access()
         options = _without_disabled_dbfs(client, options, not_scanned)
+        if previous and options.compare:
+            _warn_unlike(Basis.of("this scan", [], {"host": client.host, "options": options.result_options()}),
+                         Basis.of(options.compare, previous.records, previous.header))
         spark_start = SparkStart(client, options) if options.spark else None
         homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
         targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
@@ -179,6 +182,12 @@ def execute(options: ScanOptions) -> ScanOutcome:
     log.info("%s", run_summary(ordered, output, host))
     code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
     return ScanOutcome(ordered, code, largest)
+
+
+def _warn_unlike(new: Basis, old: Basis) -> None:
+    """Before the scan: what makes the comparison with an older inventory less than like for like."""
+    for difference in differences(new, old):
+        log.warning("warning: %s", difference)
 
 
 def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned: dict[str, str]) -> ScanOptions:

@@ -8,8 +8,8 @@ line decides the delimiter: `,`, or the `;` of spreadsheets saved in locales who
 or a tab. A cell escaped against formulas (outputs/csv_safe.py) reads back as the name it escaped.
 
 The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names that
-differ only in case; a plain list with `Smith, John` on one line was once read as CSV and merged the next
-fifty users into one junk name.
+differ only in case (twice the same home, unless each names a folder of its own); a plain list with
+`Smith, John` on one line was once read as CSV and merged the next fifty users into one junk name.
 """
 
 from __future__ import annotations
@@ -105,13 +105,13 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
 
 
 def dedupe(users: Iterable[InputUser]) -> list[InputUser]:
-    """Case-insensitive de-duplication that keeps the first spelling and the input order."""
+    """Exact duplicates once, the first kept, in input order. Names that differ only in case stay apart here:
+    whether they are one home or two is known only once they are resolved (scan/identities.py, `once`)."""
     seen: set[str] = set()
     out = []
     for user in users:
-        key = user.name.casefold()
-        if user.name and key not in seen:
-            seen.add(key)
+        if user.name and user.name not in seen:
+            seen.add(user.name)
             out.append(user)
     return out
 

@@ -174,7 +174,7 @@ class Walker:
                 t.join(timeout=max(0.0, until - time.monotonic()))
 
     def _admit(self, index: int, target: ScanTarget) -> None:
-        places = [] if target.error else [_Place(loc, loc.path(target.folder(loc.key))) for loc in self.options.locations]
+        places = [] if target.error else [_Place(loc, loc.path(target.folder)) for loc in self.options.locations]
         user = _User(index, target, self.clock.time(), places, remaining=len(places))
         if not places:  # nothing to walk: known to fail before any request
             self._results.put(self._result(user))

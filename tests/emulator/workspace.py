@@ -318,7 +318,7 @@ class Workspace:
     """The synthetic workspace. Public: users, service_principals, ground_truth(), write_ground_truth()."""
 
     def __init__(self, seed: int, users: int, huge_user_files: int, deep_levels: int, deny_users=(),
-                 removed: int = 0, service_principals: int | None = None):
+                 removed: int = 0, service_principals: int | None = None, case_twins: int = 0):
         self.seed = seed
         self.deep_levels = deep_levels
         self.huge_user_files = huge_user_files
@@ -389,6 +389,14 @@ class Workspace:
         for k in range(removed):
             name = f"{extra.choice(_FIRST)}.{extra.choice(_LAST)}.left{k}@example.com"
             self._add(Principal(name, len(self.principals), "random", False, extra.random() < 0.5, True, in_scim=False))
+        # Folders whose names differ from another's only in case: paths are case-sensitive, so each is a home
+        # of its own. Beside a removed home, a removed one; beside a SCIM user's, a leftover of that user (SCIM
+        # names ignore case, so it is theirs). Both hold files in both file systems.
+        twinned = [p for p in self.principals if not p.in_scim][:case_twins]
+        twinned += [p for p in self.principals if p.in_scim and not p.service_principal and p.case == "random"][:case_twins]
+        for p in twinned:
+            self._add(Principal(p.home.upper(), len(self.principals), "random", p.active, True, True,
+                                in_scim=p.in_scim))
         # The places beyond the homes: Repos and UI uploads, for about a third and a quarter of principals,
         # and always for the first "both" user.
         for i, p in enumerate(self.principals):
@@ -513,7 +521,10 @@ def _summarise(t: Trees, p: Principal, denied: bool) -> dict:
 
 
 def build_workspace(seed: int = 1, users: int = 40, huge_user_files: int = 0, deep_levels: int = 14,
-                    deny_users=(), removed: int = 0, service_principals: int | None = None) -> Workspace:
+                    deny_users=(), removed: int = 0, service_principals: int | None = None,
+                    case_twins: int = 0) -> Workspace:
     """Build a deterministic synthetic workspace (trees are generated lazily on first use). `removed` adds
-    homes of users SCIM no longer lists; `service_principals` overrides the default (2 from 20 users)."""
-    return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users), removed, service_principals)
+    homes of users SCIM no longer lists; `service_principals` overrides the default (2 from 20 users);
+    `case_twins` adds an upper-case twin folder beside each of the first N removed homes and N users' homes."""
+    return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users), removed, service_principals,
+                     case_twins)
