@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 import math
 import threading
-import time
 from typing import Any
 
 from .errors import ApiError, InventoryError
@@ -97,7 +96,7 @@ class TaskToken:
         value = body["token_value"]
         add_secret(value)  # before anything can print it
         token_id = str(body["token_info"]["token_id"])
-        self._minted = (token_id, value, time.time() + lifetime)
+        self._minted = (token_id, value, self._client.clock.epoch() + lifetime)
         log.debug("Spark tasks: a token of their own, %s, valid for %d s", token_id, lifetime)
 
     def revoke(self) -> None:
