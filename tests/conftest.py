@@ -99,13 +99,18 @@ def users_file(tmp_path, workspace) -> Path:
 
 
 SPARK_MODULES = {"test_spark_e2e.py", "test_runtime_e2e.py", "test_readme_e2e.py"}
+# The fast layer, run on Python 3.10 too (tests/py310.py), with the end-to-end tests marked `py310` one by one.
+FAST_MODULES = {"test_summary.py", "test_pacer.py", "test_retry.py", "test_walker.py", "test_users_input.py"}
 
 
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist, every test that starts a local Spark runs on one worker: a local Spark Connect server
     listens on a fixed port. The Databricks Connect tests (their own server, on a free port) form a group of
-    their own and go last, so that their environments (built in the background by `make test`) are ready."""
+    their own and go last, so that their environments (built in the background by `make test`) are ready.
+    The fast layer is marked `py310`."""
     for item in items:
+        if item.path.name in FAST_MODULES:
+            item.add_marker(pytest.mark.py310)
         if item.path.name in SPARK_MODULES or "spark" in item.name:
             item.add_marker(pytest.mark.xdist_group("spark"))
     items.sort(key=lambda item: item.path.name == "test_dbconnect_e2e.py")

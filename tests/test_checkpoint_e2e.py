@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import random
 import signal
@@ -11,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import filelock
 import pytest
 
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
@@ -89,6 +89,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path, server, workspace, truth
         (tmp_path / "inv.csv").unlink()
 
 
+@pytest.mark.py310
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server, workspace, truth, users_file, sig):
     server.set_faults(SLOW)
@@ -169,12 +170,14 @@ def test_error_users_are_rescanned_and_done_users_are_not(tmp_path, server, work
 
 
 def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_file):
-    with open(tmp_path / (CKPT + ".lock"), "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        fh.write("pid 4242")
-        fh.flush()
+    (tmp_path / (CKPT + ".lock.pid")).write_text("pid 4242\n")
+    with filelock.FileLock(tmp_path / (CKPT + ".lock")):
         r = run(SCAN, "--users-file", str(users_file), env=emulator_env(tmp_path, server))
-    assert r.returncode == 1 and "another run" in r.stderr and "4242" in r.stderr
+    assert r.returncode == 1 and "another run (pid 4242) is using checkpoint" in r.stderr, r.stderr
+    assert (tmp_path / (CKPT + ".lock.pid")).read_text() == "pid 4242\n"  # the refused run leaves the holder's
+    r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", env=emulator_env(tmp_path, server))
+    assert r.returncode == 3, r.stderr  # released: the next run goes ahead
+    assert not list(tmp_path.glob(CKPT + "*"))  # and cleans up after itself
 
 
 def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):

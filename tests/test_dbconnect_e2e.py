@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import SCAN, TOKEN, assert_matches_truth, clean_env, read_csv, scannable_users
+from tests.conftest import CKPT, SCAN, TOKEN, assert_matches_truth, clean_env, read_csv, scannable_users
 from tests.dbconnect.cluster import FrontDoor, SparkConnectServer, free_port, make_certificate
 from tests.dbconnect.envs import environment
 from tests.emulator import EmulatorServer, Faults, build_workspace
@@ -37,7 +37,7 @@ def door(tmp_path_factory):
         front = FrontDoor(cert, key, grpc_port, emu.port).start()
         try:
             yield {"ws": ws, "truth": ws.ground_truth(), "emu": emu, "spark": spark, "url": front.url,
-                   "client": client, "trust": trust}
+                   "client": client, "trust": trust, "front": front}
         finally:
             front.stop()
             spark.stop()
@@ -81,7 +81,13 @@ def test_cluster_id_gives_the_ground_truth_under_faults(d, tmp_path):
 
 def test_serverless_through_the_same_door(d, tmp_path):
     users = [p.home for p in d["ws"].principals if p.case in ("both", "ws_only", "git")]
-    r = scan(d, tmp_path, *users, "-o", "inv.csv", "--serverless")
+    # Compute slow to answer: a head start that did not wait for databricks-connect's verdict on serverless would
+    # have scanned users by the time it comes, and the refusal would depend on timing.
+    d["front"].grpc_delay = 2.0
+    try:
+        r = scan(d, tmp_path, *users, "-o", "inv.csv", "--serverless")
+    finally:
+        d["front"].grpc_delay = 0.0
     # An open-source Spark Connect server reports no Databricks Runtime version, and databricks-connect refuses
     # serverless compute without one: the session starts, the check runs, and the refusal is one sentence.
     if r.returncode == 1:
@@ -89,6 +95,7 @@ def test_serverless_through_the_same_door(d, tmp_path):
         assert line == ("error: serverless compute reports no Databricks Runtime 16 or later, which this "
                         "databricks-connect needs: Databricks Connect 19.3.0 is unsupported with serverless. Use "
                         "with caution!"), r.stderr[-2000:]
+        assert not (tmp_path / CKPT).exists()  # refused before any user was scanned
     else:
         assert r.returncode == 0, r.stderr[-2000:]
         assert_matches_truth(read_csv(tmp_path / "inv.csv"), d["truth"], users)

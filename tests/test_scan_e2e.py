@@ -23,6 +23,7 @@ ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,
                     fault_kinds=("429ra", "429", "500", "502", "503", "504", "drop"))
 
 
+@pytest.mark.py310
 @pytest.mark.parametrize("mode", [[], ["--no-parallel"]], ids=["concurrent", "sequential"])
 def test_every_user_matches_ground_truth(tmp_path, server, workspace, truth, users_file, mode):
     out = tmp_path / "inv.csv"
@@ -51,6 +52,7 @@ def test_deep_trees_git_folders_and_odd_names_are_exact(tmp_path, server, worksp
     assert truth[deep]["dbfs_dirs"] > 10 and truth[deep]["ws_folders"] > 10
 
 
+@pytest.mark.py310
 def test_injected_faults_give_the_fault_free_result(tmp_path, server, workspace, truth, users_file):
     server.set_faults(ALL_FAULTS)
     out = tmp_path / "inv.csv"
@@ -95,6 +97,7 @@ def test_wrong_token_stops_the_run_without_an_inventory(tmp_path, server, users_
     assert server.stats()["requests"].get("dbfs", 0) == 0
 
 
+@pytest.mark.py310
 def test_single_user_prints_a_report(tmp_path, server, workspace, truth):
     user = user_of(workspace, "both")
     g = truth[user]

@@ -294,8 +294,13 @@ class SparkScanner:
         self._reconnect = threading.Lock()
         self.importable_on_workers = False
 
+    def open(self) -> None:
+        """The session, with Databricks Connect's own checks of the compute it dials."""
+        if self.spark is None:
+            self.spark = open_session(self.target, self.sdk_config)
+
     def start(self) -> None:
-        self.spark = open_session(self.target, self.sdk_config)
+        self.open()
         ship_package()
         if not self.target.on_this_machine:  # a local Spark's workers run this very interpreter
             self.check_python()
@@ -465,8 +470,9 @@ class SparkStart:
         return self._future.done()
 
     def wait_checked(self) -> bool:
-        """Until the quick checks are through (Spark installed, the cluster there and running): True, or False
-        when starting has already failed. A mistake in the command is then an error before any user is scanned."""
+        """Until the checks are through (Spark installed, the cluster there and running, serverless compute
+        accepted): True, or False when starting has already failed. A refusal that can be known when the session
+        starts is then an error before any user is scanned, whatever the timing."""
         while not self._checked.wait(0.05):
             if self._future.done():
                 return False
@@ -488,7 +494,7 @@ class SparkStart:
 
 def start_spark(client: RestClient, options: ScanOptions, checked: threading.Event | None = None) -> SparkScanner | None:
     """The Spark executor the options ask for, started; None for the local walker. `checked` is set once the
-    quick checks are through, before the session opens."""
+    checks are through: before the session opens, or for serverless compute once it has opened."""
     target = options.spark
     if target is None:
         return None
@@ -503,6 +509,9 @@ def start_spark(client: RestClient, options: ScanOptions, checked: threading.Eve
             check_cluster(client, target.cluster_id, connect_version())
         elif target.serverless:
             connect_version()
+            # Whether this databricks-connect may use serverless compute is known only once the session is open:
+            # databricks-connect asks the server for its runtime then, and refuses one older than itself.
+            scanner.open()
         else:
             _require_pyspark()
         if checked:

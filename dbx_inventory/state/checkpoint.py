@@ -8,7 +8,8 @@ stale checkpoint from another run was silently reused. Here:
 - every completed user is appended as one line and fsynced, so `kill -9` loses at most the users in flight;
 - a torn last line (a crash mid-append) is dropped and that user rescanned; any other damage is an error;
 - `--resume` refuses a checkpoint from another workspace or with other options;
-- a lock file keeps two runs off one checkpoint;
+- a lock file keeps two runs off one checkpoint (through filelock, the cross-platform lock of pip, tox and
+  virtualenv: the original ran on Windows, where there is no fcntl), and a sidecar names the holder's pid;
 - a finished run deletes its checkpoint, so the next cron run starts fresh.
 
 Read one with: python -m dbx_inventory.state.checkpoint PATH [-o partial.csv]
@@ -16,17 +17,21 @@ Read one with: python -m dbx_inventory.state.checkpoint PATH [-o partial.csv]
 
 from __future__ import annotations
 
-import errno
-import fcntl
+import contextlib
 import json
 import logging
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.errors import InputError
 from ..core.summary import PartResult, Tally, UserResult
+
+if TYPE_CHECKING:
+    import filelock
 
 log = logging.getLogger("dbx_inventory")
 
@@ -126,32 +131,51 @@ class Checkpoint:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._lock_fh: IO[str] | None = None
+        self._lock: filelock.BaseFileLock | None = None
         self._fd: int | None = None
 
     def lock(self) -> None:
+        """Hold the checkpoint's lock for the run. The operating system releases it when the process dies
+        (even by kill -9), so a crashed run never blocks the next one."""
         lock_path = self.path + ".lock"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            # Where neither fcntl nor Windows' msvcrt exists, filelock takes a lock file that a contender removes
+            # once its holder's pid is gone (filelock 3.22+), and says so on import: enough for a checkpoint.
+            warnings.filterwarnings("ignore", "only soft file lock is available")
+            # Imported here, not above: the Spark tasks import this module for its records and need no lock.
+            import filelock
+
+            lock = filelock.FileLock(lock_path)
+            try:
+                # A second, not 0: some filelock versions spend their first attempt at a soft lock on removing a
+                # dead holder's file, and take the lock only on the next.
+                lock.acquire(timeout=1)
+            except filelock.Timeout:
+                raise InputError(f"another run ({self._holder()}) is using checkpoint {self.path}; wait for it to finish") from None
+            except OSError as exc:
+                raise InputError(f"cannot create lock file {lock_path}: {exc.strerror or exc}") from None
+        for warning in caught:  # e.g. a network or FUSE mount (/Volumes) without locks: a softer lock is taken
+            log.warning("locking %s: %s", lock_path, warning.message)
+        self._lock = lock
         try:
-            fh = open(lock_path, "a+", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
+            # Beside the lock file, not in it: Windows locks a file's bytes against reading by other processes.
+            with open(self._holder_path(), "w", encoding="utf-8") as fh:
+                fh.write(f"pid {os.getpid()}\n")
+        except OSError:
+            pass  # only the refusal of a second run would lack the pid
+
+    def _holder_path(self) -> str:
+        return self.path + ".lock.pid"
+
+    def _holder(self) -> str:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                # Some mounts (network and FUSE file systems, e.g. /Volumes) have no locks at all.
-                log.warning("cannot lock %s on this file system (%s): make sure no other run uses it", lock_path, exc.strerror)
-                self._lock_fh = fh
-                return
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise InputError(f"another run ({holder}) is using checkpoint {self.path}; wait for it to finish") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
-        self._lock_fh = fh
+            with open(self._holder_path(), encoding="utf-8") as fh:
+                text = fh.read(100)
+        except OSError:
+            text = ""
+        found = re.match(r"pid \d+", text)
+        return found.group() if found else "another process"
 
     def start(self, identity: RunIdentity, previous: Loaded | None) -> None:
         """Begin writing: a new file with a header, or, on resume, the previous records kept as they are."""
@@ -161,7 +185,8 @@ class Checkpoint:
             elif previous.dropped_torn_line:
                 # Drop the torn tail atomically, so that the next append starts on a line of its own.
                 self._replace([previous.header, *(result_to_record(r) for r in previous.results.values())])
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            # O_BINARY: on Windows os.open is in text mode by default and would write each newline as CRLF.
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as exc:
             raise InputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
 
@@ -198,13 +223,13 @@ class Checkpoint:
             for p in (self.path, self.path + ".tmp"):
                 if os.path.exists(p):
                     os.unlink(p)
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
-            try:
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._holder_path())
+            self._lock.release()
+            self._lock = None
+            with contextlib.suppress(OSError):
                 os.unlink(self.path + ".lock")
-            except OSError:
-                pass
 
 
 def main(argv: list[str] | None = None) -> int:

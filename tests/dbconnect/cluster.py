@@ -45,6 +45,7 @@ class FrontDoor:
         self.context.load_cert_chain(cert, key)
         self.context.set_alpn_protocols(["h2", "http/1.1"])
         self.port = 0
+        self.grpc_delay = 0.0  # seconds before a gRPC connection goes through: compute slow to answer
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="front-door")
@@ -82,6 +83,8 @@ class FrontDoor:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         alpn = writer.get_extra_info("ssl_object").selected_alpn_protocol()
         port = self.grpc_port if alpn == "h2" else self.http_port
+        if port == self.grpc_port and self.grpc_delay:
+            await asyncio.sleep(self.grpc_delay)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
