@@ -151,7 +151,7 @@ def test_a_name_that_does_not_resolve_is_final_and_fast(tmp_path):
     r = run(SCAN, "a@b.com", env=env)
     assert r.returncode == 1
     assert r.stderr.strip() == "error: cannot resolve adb-123.azuredatabricks.net.invalid: no such host"
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 25  # not the 30 s of retries a transient DNS failure gets
 
 
 def test_the_one_user_report_says_where_there_is_no_home(tmp_path, server, workspace, truth):

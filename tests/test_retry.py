@@ -112,4 +112,4 @@ def test_a_listing_that_hangs_past_the_read_timeout_is_asked_twice(server):
     assert info.value.too_slow and info.value.status is None and "read timeout" in info.value.message
     assert "gave up after 2 attempts" in info.value.message
     assert server.stats()["too_slow"] == {f"dbfs:{path}": 2}
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 20  # two read timeouts of 0.3 s and a backoff, never minutes
