@@ -24,7 +24,7 @@ from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "dapi-bench-token"
-RATE = 30.0  # requests/s per family: the DBFS figure seen in secondary sources (databricks-api.md)
+RATE = 30.0  # requests/s per family: the DBFS figure seen in secondary sources (docs/api-notes.md)
 
 
 def minimum_requests(truth: dict, users: list[str]) -> dict[str, int]:

@@ -17,7 +17,7 @@ WALK_LANES = 3
 # A run stops when the workspace has answered nothing for this long (or --retry-deadline, if shorter).
 LOST_AFTER = 60.0
 # Where pacing starts, before the workspace has said anything: SCIM reads are limited to "a few per second"
-# (databricks-api.md), and its pages are read one after another, so without a start every page but the first
+# (docs/api-notes.md), and its pages are read one after another, so without a start every page but the first
 # would meet a 429 and wait out its Retry-After. Only a start: the pacer speeds up on success, slows on 429s.
 STARTING_RATES = {"scim": 4.0}
 

@@ -39,10 +39,10 @@ class AuthOptions:
     host: str | None = None
     token: str | None = None
     # Bounds the SDK's own probe of /.well-known/databricks-config during Config(): against a dead host
-    # it otherwise retries for retry_timeout_seconds (300 s by default, databricks-api.md).
+    # it otherwise retries for retry_timeout_seconds (300 s by default, docs/api-notes.md).
     probe_seconds: int = 10
     # The compute of Databricks Connect, carried by the same Config as the credentials: databricks-connect
-    # refuses a builder that sets the cluster beside sdkConfig() (databricks-api.md).
+    # refuses a builder that sets the cluster beside sdkConfig() (docs/api-notes.md).
     cluster_id: str | None = None
     serverless: bool = False
 

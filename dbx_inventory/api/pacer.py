@@ -1,6 +1,6 @@
 """One pacer per API family, shared by every worker of the process (in the style of rclone's lib/pacer).
 
-Databricks throttles per workspace and per API family (databricks-api.md): a rate limit answered with 429
+Databricks throttles per workspace and per API family (docs/api-notes.md): a rate limit answered with 429
 and Retry-After, and a cap of about 20 requests in flight answered with 429 and no Retry-After. The
 original slept 50 ms before every request and backed off per user with no shared limiter, so its
 workers throttled each other. Here:

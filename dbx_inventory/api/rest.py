@@ -91,7 +91,7 @@ class RestClient:
         self._last_check: tuple[float, AuthError | None] = (float("-inf"), None)  # (started, its failure)
         self._session = requests.Session()
         # One pool sized to the worker threads (see client.py), reused by all of them. The SDK mounts its
-        # pooled adapter for https only, leaving http at requests' 10 connections (databricks-api.md).
+        # pooled adapter for https only, leaving http at requests' 10 connections (docs/api-notes.md).
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size), max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)

@@ -1,7 +1,7 @@
 """The one retry policy of the program: what is retried, how long to wait, and why.
 
 The SDK's own retries are not used: it does not retry 500/502/504, reads only integer Retry-After, and
-keeps going for 5 minutes by default (databricks-api.md). The original ignored Retry-After, never retried
+keeps going for 5 minutes by default (docs/api-notes.md). The original ignored Retry-After, never retried
 502/504 and had no jitter. Every call site goes through `RestClient`, which applies this policy.
 """
 
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 # Status codes worth another try: throttling and transient server errors.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # Some endpoints put the status number in error_code, others the name; branch on names only as a
-# complement to the status, never on message text (databricks-api.md, "Errors").
+# complement to the status, never on message text (docs/api-notes.md, "Errors").
 RETRYABLE_CODES = frozenset(
     {"REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED", "TEMPORARILY_UNAVAILABLE", "DEADLINE_EXCEEDED"}
 )
 THROTTLE_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"})
 # The server spent its own deadline on the request (dbfs/list on a directory beyond about 10K entries stops
-# after about 60 s, databricks-api.md). The same request will take as long again: one more try, not minutes of
+# after about 60 s, docs/api-notes.md). The same request will take as long again: one more try, not minutes of
 # them. A 504 without this code is a gateway's, as transient as a 502.
 SERVER_DEADLINE = "DEADLINE_EXCEEDED"
 

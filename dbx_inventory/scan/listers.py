@@ -1,7 +1,7 @@
 """One-level listers for DBFS and the Workspace: one request, a list of entries.
 
 The walk itself (which directories to open next) lives in walker.py; these only turn one API answer into
-entries, tolerating every shape databricks-api.md says can appear.
+entries, tolerating every shape docs/api-notes.md ("DBFS listing", "Workspace listing and export") says can appear.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def connect_version() -> str:
 
 def check_cluster(client: RestClient, cluster_id: str, version: str) -> None:
     """Before Databricks Connect dials: the cluster exists, may be used, runs, and runs a runtime at least as new
-    as databricks-connect (a newer client is refused, databricks-api.md). One request, each failure a sentence."""
+    as databricks-connect (a newer client is refused, docs/api-notes.md). One request, each failure a sentence."""
     try:
         info = client.get("clusters", "/api/2.1/clusters/get", {"cluster_id": cluster_id})
     except ApiError as exc:

@@ -1,6 +1,6 @@
 """SCIM user (and service principal) export.
 
-Paging as databricks-api.md says: start at 1, advance by the number of items actually returned, stop on a
+Paging as docs/api-notes.md ("SCIM identities") says: start at 1, advance by the number of items actually returned, stop on a
 page without `Resources`, de-duplicate by `id`, ask only for the attributes needed. The original advanced
 by the requested page size, skipping users when the server returned fewer, and returned a partial list
 with exit code 0 on any error; here an error after retries propagates.
