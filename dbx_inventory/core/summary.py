@@ -63,13 +63,14 @@ class Tally:
         self.add(entry._replace(size=None), size_estimate)
 
     def __add__(self, other: Tally) -> Tally:
+        # Called for every sum of every user's parts: the field list is read once (_MERGE), not per call.
         merged: dict[str, Any] = {}
-        for f in fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            if f.metadata.get("merge") == "max":
-                merged[f.name] = max((v for v in (a, b) if v is not None), default=None)
+        for name, keeps_max in _MERGE:
+            a, b = getattr(self, name), getattr(other, name)
+            if keeps_max:
+                merged[name] = max((v for v in (a, b) if v is not None), default=None)
             else:
-                merged[f.name] = a + b
+                merged[name] = a + b
         return Tally(**merged)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,10 +79,11 @@ class Tally:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tally:
         """Missing fields take their defaults: a record written before a counter existed still loads."""
-        return cls(**{f.name: data.get(f.name, f.default) for f in fields(cls)})
+        return cls(**{f.name: data.get(f.name, f.default) for f in COUNTERS})
 
 
 COUNTERS = fields(Tally)
+_MERGE = tuple((f.name, f.metadata.get("merge") == "max") for f in COUNTERS)  # how __add__ merges each field
 
 
 def total(tallies: Iterable[Tally]) -> Tally:
