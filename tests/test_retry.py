@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dbx_inventory.api.errors import ApiError
+from dbx_inventory.api.errors import ApiError, NotFound
 from dbx_inventory.api.pacer import Pacer
 from dbx_inventory.api.rest import FAMILIES, RestClient
 from dbx_inventory.api.retry import RetryPolicy, classify_exception, classify_response, parse_retry_after
@@ -76,7 +76,7 @@ def test_not_found_is_not_retried(server):
     clock = FakeClock()
     with pytest.raises(ApiError) as info:
         client_for(server, clock).get("dbfs", "/api/2.0/dbfs/list", {"path": "/Users/nobody@x.com"})
-    assert info.value.not_found
+    assert isinstance(info.value, NotFound)
     assert all(s == 0 for s in clock.sleeps)  # the pacer's zero waits only: no retry
 
 

@@ -38,7 +38,11 @@ class ThrottledError(InventoryError):
 
 
 class InputError(InventoryError):
-    """Bad input: missing users file, unwritable output, no users."""
+    """Bad input: missing users file, no users, options that cannot work together."""
+
+
+class OutputError(InventoryError):
+    """What the run writes cannot be written: a full disk, an unwritable path, a checkpoint another run holds."""
 
 
 class ApiError(Exception):
@@ -60,6 +64,57 @@ class ApiError(Exception):
         msg = f": {self.message}" if self.message else ""
         return f"{code}{what}{where}{msg}"
 
-    @property
-    def not_found(self) -> bool:
-        return self.status == 404 or self.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+
+
+# Each failed answer is classified once, where it enters (RestClient, through `api_error`), in the manner of
+# databricks-sdk's errors/mapper.py; callers catch these types instead of reading status codes again.
+class Unauthenticated(ApiError):
+    """401: no credentials, or ones the workspace does not take."""
+
+
+class PermissionDenied(ApiError):
+    """403: not allowed here; many workspaces also answer an invalid token this way."""
+
+
+class NotFound(ApiError):
+    """404, or RESOURCE_DOES_NOT_EXIST / NOT_FOUND: the path or object does not exist (or cannot be seen)."""
+
+
+class BadRequest(ApiError):
+    """Another 4xx, e.g. 400 MAX_NOTEBOOK_SIZE_EXCEEDED for an export over the cap."""
+
+
+class Unavailable(ApiError):
+    """A server error that outlasted the retries, or an answer that never came in time (`too_slow`)."""
+
+
+class MalformedAnswer(ApiError):
+    """A 2xx answer that is not the documented shape (an HTML page from a proxy, an error body)."""
+
+
+class NoResponse(ApiError):
+    """No answer at all: the connection failed, or the name does not resolve."""
+
+
+NOT_FOUND_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"})
+MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
+
+
+def api_error(status: int | None, error_code: str, message: str, path: str = "", too_slow: bool = False) -> ApiError:
+    """The one mapping of a failed request to its type."""
+    kind: type[ApiError]
+    if error_code == MALFORMED:
+        kind = MalformedAnswer
+    elif status is None:
+        kind = Unavailable if too_slow else NoResponse
+    elif status == 401:
+        kind = Unauthenticated
+    elif status == 404 or error_code in NOT_FOUND_CODES:
+        kind = NotFound
+    elif status == 403:
+        kind = PermissionDenied
+    elif 400 <= status < 500:
+        kind = BadRequest
+    else:
+        kind = Unavailable
+    return kind(status, error_code, message, path, too_slow)

@@ -20,14 +20,26 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .clock import Clock, RealClock
-from .errors import ApiError, AuthError, ThrottledError, UnreachableError
+from .errors import (
+    MALFORMED,
+    ApiError,
+    AuthError,
+    BadRequest,
+    MalformedAnswer,
+    NoResponse,
+    NotFound,
+    PermissionDenied,
+    ThrottledError,
+    Unauthenticated,
+    UnreachableError,
+    api_error,
+)
 from .pacer import Pacer
 from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
 FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters", "tokens")
-MALFORMED = "MALFORMED_RESPONSE"  # our code for a 2xx answer that is not the documented shape
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]
 
@@ -184,7 +196,7 @@ class RestClient:
                     verdict = classify_response(status, code, resp.headers, self.clock.epoch())
                     pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
             if not verdict.retry:
-                raise ApiError(status, code, message, target)
+                raise api_error(status, code, message, target)
             failures += not verdict.throttled
             wait = policy.wait(verdict, failures, self._rng)
             elapsed = self.clock.time() - started
@@ -198,8 +210,8 @@ class RestClient:
                         f"{self.host} kept throttling {family} requests (HTTP {status}) for longer than the retry "
                         f"deadline of {policy.deadline:.0f} s (--retry-deadline)"
                         + (f"; its last answer asked to wait {verdict.retry_after:.0f} s" if verdict.retry_after else ""))
-                raise ApiError(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target,
-                               too_slow=verdict.too_slow)
+                raise api_error(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target,
+                                too_slow=verdict.too_slow)
             self.retries += 1
             log.debug(
                 "retry %s %s in %.1fs (attempt %d/%d): %s",
@@ -246,21 +258,20 @@ class RestClient:
         try:
             # Not JSON here is final: a login page or a proxy, not a Databricks API at all.
             self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy, retry_malformed=False)
+        except MalformedAnswer as exc:
+            raise UnreachableError(f"{self.host} answered /api/2.0/workspace/get-status with something that is "
+                                   f"not the Databricks API ({exc.message}): is it a Databricks workspace URL?") from exc
+        except (Unauthenticated, PermissionDenied) as exc:
+            detail = f": {exc.message}" if exc.message else ""
+            raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from exc
+        except NoResponse as exc:
+            if exc.message == NO_SUCH_HOST:
+                raise UnreachableError(f"cannot resolve {urllib.parse.urlparse(self.host).hostname}: no such host") from exc
+            raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from exc
+        except (NotFound, BadRequest):
+            return  # the server read our credentials and answered about the path: good enough
         except ApiError as exc:
-            if exc.error_code == MALFORMED:
-                raise UnreachableError(f"{self.host} answered /api/2.0/workspace/get-status with something that is "
-                                       f"not the Databricks API ({exc.message}): is it a Databricks workspace URL?") from None
-            if exc.status in (401, 403):
-                detail = f": {exc.message}" if exc.message else ""
-                raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from None
-            if exc.status is None:
-                if exc.message == NO_SUCH_HOST:
-                    name = urllib.parse.urlparse(self.host).hostname
-                    raise UnreachableError(f"cannot resolve {name}: no such host") from None
-                raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from None
-            if 400 <= exc.status < 500 and exc.status != 429:
-                return  # the server read our credentials and answered about the path: good enough
-            raise UnreachableError(f"{self.host} is not answering normally: {exc.describe()}") from None
+            raise UnreachableError(f"{self.host} is not answering normally: {exc.describe()}") from exc
 
     def confirm_credentials(self) -> None:
         """A 401 or 403 during the scan means either that one place is closed to us, or that the credentials

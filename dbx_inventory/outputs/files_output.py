@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-from ..api.errors import InputError
+from ..api.errors import InputError, OutputError
 from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget
 from .columns import iso_ms
@@ -112,15 +112,15 @@ class FilesOutput:
             except OSError as exc:  # a full disk must stop the run with a sentence, not kill a worker silently
                 raise self._error(exc) from None
 
-    def _error(self, exc: OSError) -> InputError:
-        return InputError(f"could not write --files-output {self.path}: {exc.strerror or exc}")
+    def _error(self, exc: OSError) -> OutputError:
+        return OutputError(f"could not write --files-output {self.path}: {exc.strerror or exc}")
 
     def close(self, complete: bool) -> None:
         """A complete run writes PATH from the `.part`; an interrupted or failed one leaves the `.part` to
         resume, as far as it can be written."""
         try:
             self.sync()
-        except InputError:
+        except OutputError:
             if complete:
                 raise
         finally:

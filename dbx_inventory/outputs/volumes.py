@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 
-from ..api.errors import ApiError, InputError
+from ..api.errors import ApiError, NotFound, OutputError
 from ..api.rest import RestClient
 
 
@@ -29,14 +29,14 @@ def check_volume_directory(client: RestClient, path: str) -> None:
     directory = os.path.dirname(path)
     try:
         client.request("HEAD", "files", _api("directories", directory))
+    except NotFound as exc:
+        raise OutputError(f"Volume directory does not exist: {directory}") from exc
     except ApiError as exc:
-        if exc.not_found:
-            raise InputError(f"Volume directory does not exist: {directory}") from None
-        raise InputError(f"cannot use Volume directory {directory}: {exc.describe()}") from None
+        raise OutputError(f"cannot use Volume directory {directory}: {exc.describe()}") from exc
 
 
 def upload(client: RestClient, path: str, data: bytes) -> None:
     try:
         client.request("PUT", "files", _api("files", path), {"overwrite": "true"}, data=data)
     except ApiError as exc:
-        raise InputError(f"could not write {path} to the Volume: {exc.describe()}") from None
+        raise OutputError(f"could not write {path} to the Volume: {exc.describe()}") from exc

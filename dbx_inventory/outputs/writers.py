@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from typing import IO
 
-from ..api.errors import InputError
+from ..api.errors import OutputError
 from ..core.summary import UserResult
 from .columns import COLUMN_NAMES, COLUMNS, record, text_row
 from .csv_safe import write_csv
@@ -73,18 +73,18 @@ def check_writable(path: str) -> None:
     if path == "-":
         return
     if os.path.isdir(path):
-        raise InputError(f"output path is a directory: {path}")
+        raise OutputError(f"output path is a directory: {path}")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise InputError(f"output directory does not exist: {directory}")
+        raise OutputError(f"output directory does not exist: {directory}")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-check-", dir=directory)
         os.close(fd)
         os.unlink(tmp)
     except OSError:
-        raise InputError(f"output is not writable: {path}") from None
+        raise OutputError(f"output is not writable: {path}") from None
     if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise InputError(f"output is not writable: {path}")
+        raise OutputError(f"output is not writable: {path}")
 
 
 def render_csv(rows: Iterable[dict[str, str]], columns: list[str], numeric: Collection[str] = ()) -> str:
@@ -101,7 +101,7 @@ def write_text(path: str, text: str) -> None:
     except BrokenPipeError:
         raise  # `-o - | head`: the reader had enough, not a failure (cli/common.py ends quietly)
     except OSError as exc:
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
 
 
 def render_inventory(results: list[UserResult], fmt: str, header: dict[str, object]) -> str:

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 
 from ..api.client import connect
 from ..api.config import AuthOptions
-from ..api.errors import ApiError, AuthError, InventoryError, UnreachableError
+from ..api.errors import (
+    ApiError,
+    AuthError,
+    InventoryError,
+    NoResponse,
+    PermissionDenied,
+    Unauthenticated,
+    UnreachableError,
+)
 from ..api.rest import RestClient
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE
 from ..outputs.writers import render_csv, write_text
@@ -91,10 +99,10 @@ def collect(client: RestClient, scim_filter: str | None, service_principals: boo
                 break
     except ApiError as exc:
         # Never a silently partial list: the original returned what it had, with exit code 0.
-        if exc.status in (401, 403):
-            raise AuthError(f"authentication failed or not allowed to list users ({exc.describe()})") from None
-        if exc.status is None:
-            raise UnreachableError(f"lost the workspace while listing users ({exc.message})") from None
+        if isinstance(exc, (Unauthenticated, PermissionDenied)):
+            raise AuthError(f"authentication failed or not allowed to list users ({exc.describe()})") from exc
+        if isinstance(exc, NoResponse):
+            raise UnreachableError(f"lost the workspace while listing users ({exc.message})") from exc
         raise InventoryError(f"listing users failed after {len(out)} users, nothing written: {exc.describe()}") from None
     return out
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..api.errors import ApiError, AuthError, InventoryError, UnreachableError
+from ..api.errors import ApiError, AuthError, InventoryError, NoResponse, NotFound, Unauthenticated, UnreachableError
 from ..api.rest import RestClient
 from ..core.locations import Location
 from ..core.summary import ScanTarget
@@ -64,8 +64,8 @@ class Directory:
                     directory.add(p)
             except ApiError as exc:
                 what = "service principals" if service_principals else "users"
-                if exc.status == 401:
-                    raise AuthError(f"authentication failed while listing the workspace's {what} ({exc.describe()})") from None
+                if isinstance(exc, Unauthenticated):
+                    raise AuthError(f"authentication failed while listing the workspace's {what} ({exc.describe()})") from exc
                 if required:
                     raise InventoryError(f"cannot list the workspace's {what} ({exc.describe()}): --all-homes needs "
                                          "them to tell whose each home is; run it as a workspace admin") from None
@@ -92,16 +92,16 @@ def list_homes(client: RestClient, location: Location, required: bool = True) ->
     root = location.describe("").rstrip("/")
     try:
         entries = LISTERS[location.fs](client, location.root)
+    except NotFound:
+        return []
+    except Unauthenticated as exc:
+        raise AuthError(f"authentication failed while listing {root} ({exc.describe()})") from exc
     except ApiError as exc:
-        if exc.not_found:
-            return []
-        if not required and exc.status != 401:
+        if not required:
             log.warning("cannot list %s (%s): names without an identity are looked for as typed", root, exc.describe())
             return []
-        if exc.status == 401:
-            raise AuthError(f"authentication failed while listing {root} ({exc.describe()})") from None
-        if exc.status is None:
-            raise UnreachableError(f"cannot list {root}: {exc.describe()}") from None
+        if isinstance(exc, NoResponse):
+            raise UnreachableError(f"cannot list {root}: {exc.describe()}") from exc
         raise InventoryError(f"cannot list the homes under {root} ({exc.describe()}): without that listing the "
                              "homes of removed users would be missed") from None
     return [e.path.rsplit("/", 1)[1] for e in entries if e.is_folder]  # the listers keep direct children only

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..api.errors import ApiError, AuthError
+from ..api.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
 from ..api.rest import RestClient, Shape, error_in_body
 from ..core.summary import Entry
 
@@ -166,10 +166,10 @@ def dbfs_disabled(client: RestClient) -> str | None:
     the root, after the access check passed, so a denial here is the workspace's, not one user's."""
     try:
         client.get("dbfs", "/api/2.0/dbfs/list", {"path": "/"})
+    except Unauthenticated as exc:
+        raise AuthError(f"authentication failed for DBFS ({exc.describe()})") from exc
     except ApiError as exc:
-        if exc.status == 401:
-            raise AuthError(f"authentication failed for DBFS ({exc.describe()})") from None
-        if exc.status == 403 or exc.error_code in ("FEATURE_DISABLED", "ENDPOINT_NOT_FOUND"):
+        if isinstance(exc, PermissionDenied) or exc.error_code in ("FEATURE_DISABLED", "ENDPOINT_NOT_FOUND"):
             code = f" {exc.error_code}" if exc.error_code and exc.error_code != str(exc.status) else ""
             return f"HTTP {exc.status}{code} on dbfs:/"
     return None  # anything else is no workspace-wide verdict: each user's walk reports its own failures

@@ -32,7 +32,15 @@ from typing import Any
 from ..api.auth import MaskedToken, StaticAuth
 from ..api.client import build_client
 from ..api.clock import RealClock
-from ..api.errors import ApiError, ConfigError, InventoryError
+from ..api.errors import (
+    ApiError,
+    BadRequest,
+    ConfigError,
+    InventoryError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from ..api.redact import add_secret, redact
 from ..api.rest import RestClient
 from ..api.task_token import TaskToken, task_lifetime
@@ -151,11 +159,13 @@ def check_cluster(client: RestClient, cluster_id: str, version: str) -> None:
     try:
         info = client.get("clusters", "/api/2.1/clusters/get", {"cluster_id": cluster_id})
     except ApiError as exc:
-        if exc.status in (400, 404) and (exc.not_found or "not exist" in exc.message or exc.status == 404):
-            raise ConfigError(f"cluster {cluster_id} not found in {client.host}: check --cluster-id") from None
-        if exc.status in (401, 403):
-            raise ConfigError(f"no permission to use cluster {cluster_id} ({exc.describe()}): ask for CAN ATTACH TO") from None
-        raise ConfigError(f"cannot check cluster {cluster_id}: {exc.describe()}") from None
+        # clusters/get answers an unknown id with 400 INVALID_PARAMETER_VALUE "Cluster ... does not exist" on
+        # many workspaces, not with a 404: the one place where the message tells the cause.
+        if isinstance(exc, NotFound) or (isinstance(exc, BadRequest) and "not exist" in exc.message):
+            raise ConfigError(f"cluster {cluster_id} not found in {client.host}: check --cluster-id") from exc
+        if isinstance(exc, (Unauthenticated, PermissionDenied)):
+            raise ConfigError(f"no permission to use cluster {cluster_id} ({exc.describe()}): ask for CAN ATTACH TO") from exc
+        raise ConfigError(f"cannot check cluster {cluster_id}: {exc.describe()}") from exc
     state = str(info.get("state") or "")
     if state and state not in ("RUNNING", "RESIZING"):
         hint = "wait until it is RUNNING" if state in ("PENDING", "RESTARTING") else "start it, then run again"

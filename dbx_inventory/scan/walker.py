@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..api.clock import Clock, RealClock
-from ..api.errors import ApiError, InventoryError
+from ..api.errors import ApiError, BadRequest, InventoryError, NotFound, PermissionDenied, Unauthenticated
 from ..api.redact import redact
 from ..api.rest import RestClient
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location
@@ -91,11 +91,11 @@ def _request(job: Job, client: RestClient, listers: dict[str, Lister], exporter:
             return _Answer(size=exporter(client, job.notebook.path))
         return _Answer(entries=listers[place.location.fs](client, job.path))
     except ApiError as exc:
-        if exc.status in (401, 403):
+        if isinstance(exc, (Unauthenticated, PermissionDenied)):
             client.confirm_credentials()  # raises when the credentials stopped working
-        if job.notebook is not None and exc.error_code == TOO_BIG:
+        if job.notebook is not None and isinstance(exc, BadRequest) and exc.error_code == TOO_BIG:
             return _Answer(too_big=True)
-        if job.notebook is None and exc.not_found and job.path == place.root:
+        if job.notebook is None and isinstance(exc, NotFound) and job.path == place.root:
             return _Answer(missing=True)
         if exc.too_slow:
             return _Answer(failure=redact(f"{place.label}: {too_slow(place.location, job, exc)}"))

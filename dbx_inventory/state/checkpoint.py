@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..api.errors import InputError
+from ..api.errors import InputError, OutputError
 from ..core.summary import PartResult, Tally, UserResult
 
 if TYPE_CHECKING:
@@ -163,9 +163,9 @@ class Checkpoint:
                 # dead holder's file, and take the lock only on the next.
                 lock.acquire(timeout=1)
             except filelock.Timeout:
-                raise InputError(f"another run ({self._holder()}) is using checkpoint {self.path}; wait for it to finish") from None
+                raise OutputError(f"another run ({self._holder()}) is using checkpoint {self.path}; wait for it to finish") from None
             except OSError as exc:
-                raise InputError(f"cannot create lock file {lock_path}: {exc.strerror or exc}") from None
+                raise OutputError(f"cannot create lock file {lock_path}: {exc.strerror or exc}") from None
         for warning in caught:  # e.g. a network or FUSE mount (/Volumes) without locks: a softer lock is taken
             log.warning("locking %s: %s", lock_path, warning.message)
         self._lock = lock
@@ -199,7 +199,7 @@ class Checkpoint:
             # O_BINARY: on Windows os.open is in text mode by default and would write each newline as CRLF.
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as exc:
-            raise InputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
+            raise OutputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
         self._syncer = threading.Thread(target=self._sync_loop, name="checkpoint-sync", daemon=True)
         self._syncer.start()
 
@@ -234,7 +234,7 @@ class Checkpoint:
             assert self._fd is not None
             failure, self._sync_failure = self._sync_failure, None
             if failure is not None:
-                raise InputError(f"could not write checkpoint {self.path}: {failure.strerror or failure}")
+                raise OutputError(f"could not write checkpoint {self.path}: {failure.strerror or failure}")
             start = os.lseek(self._fd, 0, os.SEEK_END)
             try:
                 while data:
@@ -245,7 +245,7 @@ class Checkpoint:
                     os.ftruncate(self._fd, start)
                 except OSError:
                     pass  # a torn last line is dropped when the checkpoint is read
-                raise InputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
+                raise OutputError(f"could not write checkpoint {self.path}: {exc.strerror or exc}") from None
 
     def close(self, finished: bool) -> None:
         self._stop_syncing.set()
