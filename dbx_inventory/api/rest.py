@@ -14,7 +14,7 @@ import random
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,7 +39,9 @@ from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, class
 
 log = logging.getLogger("dbx_inventory")
 
-FAMILIES = ("scim", "dbfs", "workspace", "export", "files", "clusters", "tokens")
+# The API families: each has its own rate budget on the server, so each has its own pacer here.
+Family = Literal["scim", "dbfs", "workspace", "export", "files", "clusters", "tokens"]
+FAMILIES: tuple[Family, ...] = get_args(Family)
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]
 
@@ -79,7 +81,7 @@ class RestClient:
         config: Any,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
-        pacers: Mapping[str, Pacer] | None = None,
+        pacers: Mapping[Family, Pacer] | None = None,
         pool_size: int = 16,
         timeout: tuple[float, float] = (10.0, 90.0),
         rng: random.Random | None = None,
@@ -112,7 +114,7 @@ class RestClient:
         self._session.close()
 
     def get(
-        self, family: str, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None,
+        self, family: Family, api_path: str, params: Mapping[str, Any] | None = None, policy: RetryPolicy | None = None,
         shape: Shape | None = None, retry_malformed: bool = True,
     ) -> dict[str, Any]:
         """GET one endpoint; returns its JSON body, or raises ApiError once retries are exhausted.
@@ -122,16 +124,16 @@ class RestClient:
         an HTML page or an error body, and counting that as an empty folder would report data as gone."""
         return self._json("GET", family, api_path, params, policy, shape, retry_malformed)
 
-    def post(self, family: str, api_path: str, body: Mapping[str, Any], policy: RetryPolicy | None = None,
+    def post(self, family: Family, api_path: str, body: Mapping[str, Any], policy: RetryPolicy | None = None,
              shape: Shape | None = None) -> dict[str, Any]:
         """POST a JSON body to one endpoint; its JSON answer, checked as `get` checks it."""
         return self._json("POST", family, api_path, None, policy, shape, True, json.dumps(body).encode("utf-8"))
 
     def _json(
-        self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None, policy: RetryPolicy | None,
+        self, method: str, family: Family, api_path: str, params: Mapping[str, Any] | None, policy: RetryPolicy | None,
         shape: Shape | None, retry_malformed: bool, data: bytes | None = None,
     ) -> dict[str, Any]:
-        parsed: dict[str, Any] = {}
+        parsed: dict[str, dict[str, Any]] = {}
 
         def accept(resp: requests.Response) -> str | None:
             try:
@@ -148,7 +150,7 @@ class RestClient:
         return parsed["body"]
 
     def request(
-        self, method: str, family: str, api_path: str, params: Mapping[str, Any] | None = None,
+        self, method: str, family: Family, api_path: str, params: Mapping[str, Any] | None = None,
         policy: RetryPolicy | None = None, data: bytes | None = None,
         accept: Callable[[requests.Response], str | None] | None = None, retry_malformed: bool = True,
         content_type: str | None = None,

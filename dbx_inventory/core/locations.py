@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .summary import FileSystem
+
 
 @dataclass(frozen=True)
 class Location:
     name: str  # home, repos, uploads
-    fs: str  # dbfs, workspace
+    fs: FileSystem
     root: str  # the folder that holds one sub-folder per user
 
     def path(self, folder: str) -> str:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
+
+# The words of the model, as types: mypy catches a misspelt status.
+Status = Literal["success", "empty", "error"]
+OwnerStatus = Literal["active", "inactive", "service_principal", "removed", ""]  # "": cannot be known
+FileSystem = Literal["dbfs", "workspace"]
 
 DEFAULT_SIZE_ESTIMATE = 10_000  # bytes per object without a size: the original's documented estimate
 
@@ -105,7 +110,7 @@ class PartResult:
     """One place of one user (a home, in DBFS or the Workspace). `found` is False when it does not exist
     (404), which is not an error; `error` is set when any part of its walk failed."""
 
-    fs: str
+    fs: FileSystem
     found: bool
     tally: Tally = field(default_factory=Tally)
     error: str | None = None
@@ -125,7 +130,12 @@ class PartResult:
         return scope == self.fs or scope == self.location
 
 
-OWNER_STATUSES = ("active", "inactive", "service_principal", "removed")
+OWNER_STATUSES: tuple[OwnerStatus, ...] = tuple(s for s in get_args(OwnerStatus) if s)
+
+
+def as_owner_status(text: object) -> OwnerStatus:
+    """An owner status read from a file (a users CSV, a checkpoint): one of ours, or "" (unknown)."""
+    return next((s for s in OWNER_STATUSES if s == text), "")
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ class ScanTarget:
 
     name: str
     home: str = ""  # the home folder's name, when it differs from `name` (resolved through SCIM)
-    owner_status: str = ""  # one of OWNER_STATUSES; "" when unknown
+    owner_status: OwnerStatus = ""
     display_name: str = ""
     error: str | None = None  # known to fail before any listing
     identified: bool = True  # False: no identity owns this name, so a name with no home is a typo
@@ -152,7 +162,7 @@ class UserResult:
     seconds: float = 0.0
     worker: str = ""
     home: str = ""
-    owner_status: str = ""
+    owner_status: OwnerStatus = ""
     display_name: str = ""
     error: str | None = None  # a failure of the user as a whole, before any part was walked
 
@@ -172,7 +182,7 @@ class UserResult:
         return ([self.error] if self.error else []) + [p.error for p in self.parts if p.error]
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         # A partial scan is never `success` or `empty`: an "empty" user whose scan failed gets data deleted.
         if self.errors:
             return "error"

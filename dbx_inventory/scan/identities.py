@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..api.errors import ApiError, AuthError, InventoryError, NoResponse, NotFound, Unauthenticated, UnreachableError
 from ..api.rest import RestClient
 from ..core.locations import Location
-from ..core.summary import ScanTarget
+from ..core.summary import OwnerStatus, ScanTarget
 from .listers import LISTERS
 from .users import Principal, iter_principals
 from .users_input import InputUser
@@ -29,7 +29,7 @@ log = logging.getLogger("dbx_inventory")
 LOOKUP_LIMIT = 5
 
 
-def owner_status(p: Principal) -> str:
+def owner_status(p: Principal) -> OwnerStatus:
     if p.kind == "service_principal":
         return "service_principal"
     return "active" if p.active else "inactive"

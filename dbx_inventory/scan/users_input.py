@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..api.errors import InputError
+from ..core.summary import OwnerStatus, as_owner_status
 from ..outputs.csv_safe import unescape
 
 # The columns that hold user names, in order of preference (compared without case, spaces, '_' and '-').
@@ -32,7 +33,7 @@ DELIMITERS = (",", ";", "\t")
 @dataclass(frozen=True)
 class InputUser:
     name: str
-    owner_status: str = ""  # carried from an exported CSV's owner_status column
+    owner_status: OwnerStatus = ""  # carried from an exported CSV's owner_status column
     display_name: str = ""
 
 
@@ -99,7 +100,8 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
         for (number, _), row in zip(lines[1:], rows):
             name = cell(row, index)
             if name:
-                users.append(InputUser(_check_name(name, number, path), cell(row, status_at), cell(row, display_at)))
+                users.append(InputUser(_check_name(name, number, path), as_owner_status(cell(row, status_at)),
+                                           cell(row, display_at)))
         return users
     return [InputUser(_check_name(ln, n, path)) for n, ln in lines]
 

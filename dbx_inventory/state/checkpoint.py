@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.errors import InputError, OutputError
-from ..core.summary import PartResult, Tally, UserResult
+from ..core.summary import PartResult, Tally, UserResult, as_owner_status
 
 if TYPE_CHECKING:
     import filelock
@@ -59,7 +59,7 @@ def record_to_result(rec: dict[str, Any]) -> UserResult:
     parts = tuple(PartResult(p["fs"], bool(p["found"]), Tally.from_dict(p), p.get("error"), p.get("location", "home"),
                              p.get("path", "")) for p in rec["parts"])
     return UserResult(rec["user"], parts, float(rec.get("seconds", 0.0)), str(rec.get("worker", "")),
-                      rec.get("home", ""), rec.get("owner_status", ""), rec.get("display_name", ""), rec.get("error"))
+                      rec.get("home", ""), as_owner_status(rec.get("owner_status", "")), rec.get("display_name", ""), rec.get("error"))
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def is_checkpoint(path: str) -> bool:
     try:
         with open(path, "rb") as fh:
             first = fh.readline(1 << 20)
-        return json.loads(first.decode("utf-8")).get("format") == FORMAT
+        return bool(json.loads(first.decode("utf-8")).get("format") == FORMAT)
     except (OSError, ValueError, UnicodeDecodeError, AttributeError):
         return False
 
