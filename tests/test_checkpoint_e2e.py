@@ -13,9 +13,10 @@ from pathlib import Path
 import filelock
 import pytest
 
+from dbx_inventory.core.records import result_to_record
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.scan.options import ScanOptions
-from dbx_inventory.state.checkpoint import FORMAT, VERSION, result_to_record
+from dbx_inventory.state.checkpoint import FORMAT, VERSION
 from tests.conftest import (
     CKPT,
     ROOT,
@@ -183,7 +184,7 @@ def test_a_second_run_on_the_same_checkpoint_is_refused(tmp_path, server, users_
 def test_a_crashed_runs_checkpoint_reads_as_csv(tmp_path, server, workspace):
     a = user_of(workspace, "both")
     write_checkpoint(tmp_path, server.url, [a], results=[UserResult(a, (PartResult("dbfs", True, Tally(files=2, bytes=9)),))])
-    r = subprocess.run([sys.executable, "-m", "dbx_inventory.state.checkpoint", str(tmp_path / CKPT)],
+    r = subprocess.run([sys.executable, "-m", "dbx_inventory.checkpoint", str(tmp_path / CKPT)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert read_csv(r.stdout)[0]["file_count"] == "2"

@@ -7,7 +7,7 @@ import os
 import time
 
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
-from dbx_inventory.state.checkpoint import Checkpoint, RunIdentity, load
+from dbx_inventory.state.checkpoint import Checkpoint, Header, load
 
 
 def result(i: int) -> UserResult:
@@ -29,7 +29,7 @@ def counting_fsync(monkeypatch) -> list[int]:
 def test_records_are_written_at_once_and_synced_once_at_the_end(tmp_path, monkeypatch):
     path = str(tmp_path / "ckpt.json")
     ckpt = Checkpoint(path, sync_every=3600)
-    ckpt.start(RunIdentity("https://h", {}), None)
+    ckpt.start(Header("https://h", {}), None)
     calls = counting_fsync(monkeypatch)
     for i in range(200):
         ckpt.record(result(i))
@@ -43,7 +43,7 @@ def test_records_are_written_at_once_and_synced_once_at_the_end(tmp_path, monkey
 def test_the_syncing_thread_syncs_within_its_interval(tmp_path, monkeypatch):
     path = str(tmp_path / "ckpt.json")
     ckpt = Checkpoint(path, sync_every=0.02)
-    ckpt.start(RunIdentity("https://h", {}), None)
+    ckpt.start(Header("https://h", {}), None)
     calls = counting_fsync(monkeypatch)
     ckpt.record(result(1))
     deadline = time.monotonic() + 10

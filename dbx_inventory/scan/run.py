@@ -37,7 +37,7 @@ from ..outputs.text import (
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
-from ..state.checkpoint import RunIdentity
+from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
 from .head_start import HeadStart
 from .identities import find_targets
@@ -100,7 +100,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
                                bool(options.users_file), homes)
         names = [t.name for t in targets]
         streams = {"files_output": options.files_output} if options.files_output else {}
-        identity = RunIdentity(client.host, options.result_options(), None if options.all_homes else names, streams)
+        identity = Header(client.host, options.result_options(), None if options.all_homes else tuple(names), streams)
         why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
         done = session.open(identity, why) if session else {}
         if done and top:

@@ -44,9 +44,9 @@ from ..api.errors import (
 from ..api.redact import add_secret, redact
 from ..api.rest import RestClient
 from ..api.task_token import TaskToken, task_lifetime
+from ..core.records import record_to_result, result_to_record
 from ..core.summary import ScanTarget, UserResult
 from ..outputs.columns import COLUMNS, record
-from ..state.checkpoint import record_to_result, result_to_record
 from .options import ScanOptions, SparkTarget
 from .walker import Walker, WalkOptions
 

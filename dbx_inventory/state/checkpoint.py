@@ -15,7 +15,7 @@ stale checkpoint from another run was silently reused. Here:
   virtualenv: the original ran on Windows, where there is no fcntl), and a sidecar names the holder's pid;
 - a finished run deletes its checkpoint, so the next cron run starts fresh.
 
-Read one with: python -m dbx_inventory.state.checkpoint PATH [-o partial.csv]
+Read one with: python -m dbx_inventory.checkpoint PATH [-o partial.csv] (cli/checkpoint.py)
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.errors import InputError, OutputError
-from ..core.summary import PartResult, Tally, UserResult, as_owner_status
+from ..core.records import RECORD_VERSION, record_to_result, result_to_record
+from ..core.summary import UserResult
 
 if TYPE_CHECKING:
     import filelock
@@ -41,50 +42,56 @@ log = logging.getLogger("dbx_inventory")
 
 FORMAT = "dbx-inventory-checkpoint"
 SYNC_EVERY = 1.0  # seconds between fsyncs of the records appended since the last one
-VERSION = 1
-
-
-def result_to_record(r: UserResult) -> dict[str, Any]:
-    """One user as a JSON object: what it is, and per place its state and every counter of its tally."""
-    rec: dict[str, Any] = {"user": r.username, "status": r.status, "seconds": r.seconds, "worker": r.worker}
-    for key in ("home", "owner_status", "display_name", "error"):
-        if getattr(r, key):
-            rec[key] = getattr(r, key)
-    rec["parts"] = [{"location": p.location, "fs": p.fs, "path": p.path, "found": p.found, "error": p.error,
-                     **p.tally.to_dict()} for p in r.parts]
-    return rec
-
-
-def record_to_result(rec: dict[str, Any]) -> UserResult:
-    parts = tuple(PartResult(p["fs"], bool(p["found"]), Tally.from_dict(p), p.get("error"), p.get("location", "home"),
-                             p.get("path", "")) for p in rec["parts"])
-    return UserResult(rec["user"], parts, float(rec.get("seconds", 0.0)), str(rec.get("worker", "")),
-                      rec.get("home", ""), as_owner_status(rec.get("owner_status", "")), rec.get("display_name", ""), rec.get("error"))
+VERSION = 2  # of the header; version 1 is read and migrated (MIGRATIONS)
 
 
 @dataclass(frozen=True)
-class RunIdentity:
-    """What a checkpoint must agree with to be resumed: the same workspace, the same result-changing options,
-    and the same list of users (None: every home, found anew by each run)."""
+class Header:
+    """Line 1 of a checkpoint, and what a resume must agree with: the same workspace, the same
+    result-changing options, the same list of users (None: every home, found anew by each run), and the same
+    outputs written as the scan goes (`streams`: the --files-output list, which holds the files of the users
+    done so far)."""
 
     host: str
     options: dict[str, Any]
-    users: list[str] | None = None
-    # Outputs written as the scan goes (the --files-output list): a resume must write to the same ones, or
-    # the files of the users done before it would be missing from them.
+    users: tuple[str, ...] | None = None
     streams: dict[str, Any] = field(default_factory=dict)
+    tool_version: str = __version__
+    version: int = VERSION
 
-    def header(self) -> dict[str, Any]:
-        header = {"format": FORMAT, "version": VERSION, "tool_version": __version__, "host": self.host,
-                  "options": self.options, "streams": self.streams}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": FORMAT, "version": self.version, "tool_version": self.tool_version,
+                               "host": self.host, "options": self.options, "streams": self.streams,
+                               "record_version": RECORD_VERSION}
         if self.users is not None:
-            header["users"] = self.users
-        return header
+            out["users"] = list(self.users)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], path: str) -> Header:
+        """A header of any version this tool reads, migrated to the current one, step by step."""
+        version = raw.get("version")
+        if version not in MIGRATIONS and version != VERSION:
+            raise InputError(f"checkpoint {path} has format version {version}, this tool reads {', '.join(map(str, [*MIGRATIONS, VERSION]))}: "
+                             "delete it to start over")
+        while raw.get("version") in MIGRATIONS:
+            raw = MIGRATIONS[raw["version"]](raw)
+        users = raw.get("users")
+        return cls(str(raw.get("host", "")), dict(raw.get("options") or {}), None if users is None else tuple(users),
+                   dict(raw.get("streams") or {}), str(raw.get("tool_version", "")), VERSION)
+
+
+def _from_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 did not record the outputs written as the scan goes: it had none to check on resume.
+    return {**raw, "version": 2, "streams": raw.get("streams") or {}}
+
+
+MIGRATIONS = {1: _from_v1}  # version -> the function that takes it one version up
 
 
 @dataclass
 class Loaded:
-    header: dict[str, Any]
+    header: Header
     results: dict[str, UserResult]  # by user name
     dropped_torn_line: bool
 
@@ -115,10 +122,9 @@ def load(path: str) -> Loaded:
             records.append(json.loads(line.decode("utf-8")))
         except (ValueError, UnicodeDecodeError):
             raise InputError(f"checkpoint {path} is corrupt at line {number}: delete it to start over") from None
-    if not records or records[0].get("format") != FORMAT:
+    if not records or not isinstance(records[0], dict) or records[0].get("format") != FORMAT:
         raise InputError(f"{path} is not a checkpoint of this tool: choose another --checkpoint path")
-    if records[0].get("version") != VERSION:
-        raise InputError(f"checkpoint {path} has format version {records[0].get('version')}, this tool writes {VERSION}: delete it to start over")
+    header = Header.from_json(records[0], path)
     results: dict[str, UserResult] = {}
     for rec in records[1:]:
         if "user" not in rec:
@@ -128,7 +134,7 @@ def load(path: str) -> Loaded:
         except (KeyError, TypeError, ValueError):
             raise InputError(f"checkpoint {path} holds a damaged record for {rec.get('user')!r}: delete it to start over") from None
         results[result.username] = result  # a later record (a rescan) replaces an earlier one
-    return Loaded(records[0], results, torn)
+    return Loaded(header, results, torn)
 
 
 class Checkpoint:
@@ -188,14 +194,14 @@ class Checkpoint:
         found = re.match(r"pid \d+", text)
         return found.group() if found else "another process"
 
-    def start(self, identity: RunIdentity, previous: Loaded | None) -> None:
+    def start(self, identity: Header, previous: Loaded | None) -> None:
         """Begin writing: a new file with a header, or, on resume, the previous records kept as they are."""
         try:
             if previous is None:
-                self._replace([identity.header()])
+                self._replace([identity.to_json()])
             elif previous.dropped_torn_line:
                 # Drop the torn tail atomically, so that the next append starts on a line of its own.
-                self._replace([previous.header, *(result_to_record(r) for r in previous.results.values())])
+                self._replace([previous.header.to_json(), *(result_to_record(r) for r in previous.results.values())])
             # O_BINARY: on Windows os.open is in text mode by default and would write each newline as CRLF.
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as exc:
@@ -269,26 +275,3 @@ class Checkpoint:
             self._lock = None
             with contextlib.suppress(OSError):
                 os.unlink(self.path + ".lock")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print a checkpoint as an inventory CSV: the results of a crashed run are usable as they are."""
-    import argparse
-
-    from ..outputs.writers import write_inventory
-
-    ap = argparse.ArgumentParser(prog="python -m dbx_inventory.state.checkpoint", description=main.__doc__)
-    ap.add_argument("path")
-    ap.add_argument("-o", "--output", default="-")
-    a = ap.parse_args(argv)
-    try:
-        loaded = load(a.path)
-        write_inventory(a.output, list(loaded.results.values()), "csv", {})
-    except InputError as exc:
-        print(f"error: {exc}", file=__import__("sys").stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

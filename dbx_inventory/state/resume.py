@@ -11,7 +11,7 @@ from ..api.config import normalise_host
 from ..api.errors import InputError
 from ..core.summary import UserResult
 from ..outputs.paths import same_file
-from .checkpoint import Checkpoint, Loaded, RunIdentity, is_checkpoint, load
+from .checkpoint import Checkpoint, Header, Loaded, is_checkpoint, load
 
 log = logging.getLogger("dbx_inventory")
 
@@ -46,7 +46,7 @@ class RunCheckpoint:
                 f"a checkpoint of an unfinished run exists at {self.path}: add --resume to continue it, "
                 "or delete it (or pass another --checkpoint) to start over")
 
-    def open(self, identity: RunIdentity, why: Mapping[str, str] | None = None) -> dict[str, UserResult]:
+    def open(self, identity: Header, why: Mapping[str, str] | None = None) -> dict[str, UserResult]:
         """Validate the checkpoint against this run and start recording; return the users already done,
         by name. Users recorded as `error` are not done: they are scanned again. `why`: per option, why this
         run's value differs from what was asked for (DBFS found disabled), to name it if the checkpoint's
@@ -70,19 +70,19 @@ class RunCheckpoint:
         self._ckpt.close(finished=False)
         raise InputError(message)
 
-    def _check_same_run(self, previous: Loaded, identity: RunIdentity, why: Mapping[str, str]) -> None:
+    def _check_same_run(self, previous: Loaded, identity: Header, why: Mapping[str, str]) -> None:
         header = previous.header
-        if normalise_host(str(header.get("host", ""))) != normalise_host(identity.host):
-            self._refuse(f"checkpoint {self.path} belongs to another workspace ({header.get('host')}): "
+        if normalise_host(header.host) != normalise_host(identity.host):
+            self._refuse(f"checkpoint {self.path} belongs to another workspace ({header.host}): "
                          "delete it or pass another --checkpoint")
-        before = header.get("options") or {}
+        before = header.options
         if before != identity.options:
             changed = [f"{OPTION_NAMES.get(key, key)} {_shown(before.get(key))} then, {_shown(identity.options.get(key))} "
                        f"now{f' ({why[key]})' if key in why else ''}"
                        for key in sorted(set(before) | set(identity.options)) if before.get(key) != identity.options.get(key)]
             self._refuse(f"checkpoint {self.path} was made with other options ({'; '.join(changed)}): rerun with the "
                          "same options, or delete it to start over")
-        listed = header.get("users")
+        listed = header.users
         if identity.users is None and listed is not None:
             self._refuse(f"checkpoint {self.path} was made for a list of {len(listed)} users, not --all-homes: resume "
                          "with the same list, or delete it to start over")
@@ -95,7 +95,7 @@ class RunCheckpoint:
                 self._refuse(f"checkpoint {self.path} was made for another list of users: {len(was - now)} of its "
                              f"{len(was)} users are not in this list and {len(now - was)} of this list's "
                              f"{len(now)} are not in it; resume with the same list, or delete it to start over")
-        self._check_same_streams(header.get("streams") or {}, identity.streams, len(previous.results))
+        self._check_same_streams(header.streams, identity.streams, len(previous.results))
 
     def _check_same_streams(self, before: Mapping[str, Any], now: Mapping[str, Any], done: int) -> None:
         """A file list written as the scan goes holds the files of the users done so far: a resume that writes
