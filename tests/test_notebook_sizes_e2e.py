@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.api.errors import ApiError
+from dbx_inventory.api.errors import ApiError, api_error
 from dbx_inventory.core.records import record_to_result, result_to_record
 from dbx_inventory.core.summary import Entry, ScanTarget
 from dbx_inventory.scan.walker import Walker, WalkOptions
@@ -122,7 +122,7 @@ def _walk(export_errors: dict[str, ApiError], sequential: bool):
     return result
 
 
-TOO_BIG = ApiError(400, "MAX_NOTEBOOK_SIZE_EXCEEDED", "too big", "/Users/u/d/big")
+TOO_BIG = api_error(400, "MAX_NOTEBOOK_SIZE_EXCEEDED", "too big", "/Users/u/d/big")
 
 
 @pytest.mark.parametrize("sequential", [False, True], ids=["concurrent", "sequential"])
@@ -139,7 +139,7 @@ def test_walker_measures_notebooks_and_keeps_too_big_ones_estimated(sequential):
 @pytest.mark.parametrize("status,code", [(404, "RESOURCE_DOES_NOT_EXIST"), (403, "PERMISSION_DENIED"),
                                          (503, "TEMPORARILY_UNAVAILABLE")])
 def test_walker_export_failure_makes_the_user_error(status, code):
-    result = _walk({"/Users/u/d/big": TOO_BIG, "/Users/u/d/b": ApiError(status, code, "no", "/Users/u/d/b")},
+    result = _walk({"/Users/u/d/big": TOO_BIG, "/Users/u/d/b": api_error(status, code, "no", "/Users/u/d/b")},
                    False)
     assert result.status == "error" and str(status) in result.errors[0] and "export" in result.errors[0]
 

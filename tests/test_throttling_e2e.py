@@ -45,7 +45,7 @@ def test_a_long_retry_after_at_the_first_check_is_waited_out(server):
     server.set_faults(Faults(rate=None, storm_requests=2, storm_retry_after="45"))
     clock = FakeClock()
     started = time.monotonic()
-    client_for(server, clock).check_access()
+    client_for(server, clock).access.check()
     assert sum(s for s in clock.sleeps if s >= 45) >= 2 * 45
     assert time.monotonic() - started < 10  # waited on the fake clock
 
@@ -53,7 +53,7 @@ def test_a_long_retry_after_at_the_first_check_is_waited_out(server):
 def test_the_recheck_after_a_403_waits_out_throttling_too(server):
     client = client_for(server, FakeClock())
     server.storm(2, "40")
-    client.confirm_credentials()  # no AuthError, no "not answering normally"
+    client.access.confirm()  # no AuthError, no "not answering normally"
 
 
 def test_throttling_is_not_counted_as_failed_attempts(server):
@@ -81,7 +81,7 @@ def test_other_failures_still_stop_after_max_attempts(server):
 def test_a_wrong_token_is_still_an_auth_failure(server):
     client = RestClient(token_auth(server.url, "dapi-wrong"), RetryPolicy(), FakeClock())
     with pytest.raises(AuthError):
-        client.check_access()
+        client.access.check()
 
 
 def test_a_storm_at_start_and_a_denied_home_finish_the_scan(tmp_path, server, workspace, truth):

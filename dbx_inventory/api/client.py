@@ -42,5 +42,5 @@ def connect(auth: AuthOptions, workers: int, max_rps: float | None = None, retry
     config = resolve_config(dataclasses.replace(auth, probe_seconds=probe))
     client = build_client(config, workers, max_rps, retry_deadline, clock)
     if check:
-        client.check_access()
+        client.access.check()
     return client

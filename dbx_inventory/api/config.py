@@ -10,19 +10,16 @@ profile; here the SDK resolves profiles and an unknown one is an error that name
 from __future__ import annotations
 
 import configparser
-import ipaddress
 import os
 import pathlib
-import socket
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from databricks.sdk.config import Config
 
 from .. import __version__
 from .errors import ConfigError
+from .hosts import check_host_is_safe, check_host_resolves
 from .redact import add_secret, redact
 
 NO_CREDENTIALS = (
@@ -86,36 +83,6 @@ def list_profiles(path: pathlib.Path | None = None) -> list[Profile]:
     return sorted(profiles, key=lambda p: not p.is_default)
 
 
-def is_loopback(hostname: str | None) -> bool:
-    if not hostname:
-        return False
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_host_is_safe(host: str | None) -> None:
-    """Refuse plain http:// except on loopback, before any request: a bearer token must not cross a
-    network in clear text."""
-    if not host:
-        return
-    url = urllib.parse.urlparse(host if "://" in host else f"https://{host}")
-    if url.scheme == "http" and not is_loopback(url.hostname):
-        raise ConfigError(
-            f"refusing plain http:// for {url.hostname}: use https:// (http is allowed only for loopback addresses)"
-        )
-    if url.scheme not in ("http", "https"):
-        raise ConfigError(f"the workspace URL must start with https://, not {url.scheme}://")
-    if url.username or url.password:
-        # A token in the URL ends up in logs, shell history and error messages: refuse it outright.
-        raise ConfigError(f"the workspace URL must not carry credentials (user:password@): give the token "
-                          f"with DATABRICKS_TOKEN, a profile or --token, and the URL as "
-                          f"{url.scheme}://{url.netloc.rpartition('@')[2]}")
-
-
 class _GuardedConfig(Config):
     """Config that checks the host's scheme before the SDK's first request (its host-metadata probe)."""
 
@@ -128,21 +95,6 @@ class _GuardedConfig(Config):
 # Config discovers its attributes from the class's own __dict__ and caches them on the class: a subclass
 # must share the parent's list, or it would see no attributes at all.
 _GuardedConfig._attributes = list(Config.attributes())  # type: ignore[attr-defined]
-
-
-def check_host_resolves(host: str | None) -> None:
-    """A host name that does not exist (NXDOMAIN) is final: say so at once, instead of letting the SDK's
-    probe retry it. Skipped behind a proxy, which resolves names itself."""
-    if not host:
-        return
-    name = urllib.parse.urlparse(host if "://" in host else f"https://{host}").hostname
-    if not name or requests.utils.get_environ_proxies(f"https://{name}"):
-        return
-    try:
-        socket.getaddrinfo(name, None)
-    except socket.gaierror as exc:
-        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-            raise ConfigError(f"cannot resolve {name}: no such host") from None
 
 
 def _check_profile_exists(profile: str) -> None:
@@ -202,16 +154,3 @@ def _explain(message: str, opts: AuthOptions) -> str:
         return NO_CREDENTIALS
     first = message.split(". Config:")[0].split(". Env:")[0].strip()
     return f"invalid Databricks configuration: {redact(first, opts.token)}"
-
-
-def normalise_host(host: str) -> str:
-    """One spelling per workspace: scheme and host lower-cased, localhost as 127.0.0.1, no default port or
-    trailing slash. Used to tell whether a checkpoint belongs to this workspace."""
-    url = urllib.parse.urlparse(host if "://" in host else f"https://{host}")
-    name = (url.hostname or "").lower()
-    if name == "localhost":
-        name = "127.0.0.1"
-    port = url.port
-    if port and not ((url.scheme == "https" and port == 443) or (url.scheme == "http" and port == 80)):
-        name = f"{name}:{port}"
-    return f"{url.scheme.lower()}://{name}"

@@ -7,11 +7,9 @@ different).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import random
-import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
@@ -19,23 +17,17 @@ from typing import Any, Literal, get_args
 import requests
 from requests.adapters import HTTPAdapter
 
+from .access import Access
 from .clock import Clock, RealClock
 from .errors import (
     MALFORMED,
-    ApiError,
     AuthError,
-    BadRequest,
-    MalformedAnswer,
-    NoResponse,
-    NotFound,
-    PermissionDenied,
     ThrottledError,
-    Unauthenticated,
-    UnreachableError,
     api_error,
 )
-from .pacer import Pacer
-from .retry import NO_SUCH_HOST, RetryPolicy, Verdict, classify_exception, classify_response
+from .liveness import HostLiveness
+from .pacer import Pacer, PacerState
+from .retry import RetryPolicy, Verdict, classify_exception, classify_response
 
 log = logging.getLogger("dbx_inventory")
 
@@ -97,12 +89,8 @@ class RestClient:
         self.timeout = timeout
         self._rng = rng or random.Random()
         self.retries = 0
-        # A host that has not answered any request of any family for this long is gone: the run stops
-        # instead of failing the remaining users one retry deadline at a time.
-        self.lost_after = lost_after
-        self._last_contact: float | None = None  # when the host last answered; None: never yet
-        self._recheck_lock = threading.Lock()
-        self._last_check: tuple[float, AuthError | None] = (float("-inf"), None)  # (started, its failure)
+        self.liveness = HostLiveness(self.host, self.clock, lost_after)
+        self.access = Access(self)
         self._session = requests.Session()
         # One pool sized to the worker threads (see client.py), reused by all of them. The SDK mounts its
         # pooled adapter for https only, leaving http at requests' 10 connections (docs/api-notes.md).
@@ -180,20 +168,20 @@ class RestClient:
                 message = verdict.reason
                 if not verdict.too_slow:  # a read timeout: the host took the request, it is there, only slow
                     first_drop = self.clock.time() if first_drop is None else first_drop
-                    if verdict.retry and self._lost(first_drop, give_up=False):
-                        raise self._lost_error(verdict.reason) from None
+                    if verdict.retry and self.liveness.lost(first_drop, give_up=False):
+                        raise self.liveness.lost_error(verdict.reason) from None
             else:
                 status = resp.status_code
                 if 200 <= status < 300:
                     pacer.release()
                     problem = accept(resp) if accept else None
                     if problem is None:
-                        self._succeeded()
+                        self.liveness.answered()
                         return resp
                     code, message = MALFORMED, f"malformed answer: {problem}"
                     verdict = Verdict(retry_malformed, message)
                 else:
-                    self._succeeded()  # the host answered: it is there
+                    self.liveness.answered()  # the host answered: it is there
                     code, message = error_fields(resp)
                     verdict = classify_response(status, code, resp.headers, self.clock.epoch())
                     pacer.release(throttled=verdict.throttled, retry_after=verdict.retry_after)
@@ -203,8 +191,8 @@ class RestClient:
             wait = policy.wait(verdict, failures, self._rng)
             elapsed = self.clock.time() - started
             if policy.gives_up(failures, elapsed, wait, verdict, answered=status is not None):
-                if status is None and first_drop is not None and self._lost(first_drop, give_up=True):
-                    raise self._lost_error(verdict.reason)
+                if status is None and first_drop is not None and self.liveness.lost(first_drop, give_up=True):
+                    raise self.liveness.lost_error(verdict.reason)
                 if verdict.throttled:
                     # Throttling is the workspace's answer for every request, not this user's problem: no user
                     # may become an error because of it. The run stops, and keeps what it has.
@@ -221,23 +209,6 @@ class RestClient:
             )
             self.clock.sleep(wait)
 
-    def _succeeded(self) -> None:
-        self._last_contact = self.clock.time()  # a float store: atomic enough across worker threads
-
-    def _lost(self, first_drop: float, give_up: bool) -> bool:
-        """Whether the host, which did answer earlier in this run, is gone: no request of any family has had
-        an answer for `lost_after` seconds, or (as this request gives up) since its first failure. Failing
-        the request instead would mark user after user as failed, each after its own retry deadline."""
-        if self._last_contact is None:
-            return False  # never reached: the access check says "cannot reach" instead
-        if give_up and self._last_contact < first_drop:
-            return True
-        return self.clock.time() - self._last_contact > self.lost_after
-
-    def _lost_error(self, reason: str) -> UnreachableError:
-        silent = self.clock.time() - (self._last_contact or 0.0)
-        return UnreachableError(f"lost contact with {self.host}: no answer to any request for {silent:.0f} s ({reason})")
-
     def _url(self, api_path: str, params: Mapping[str, Any] | None) -> str:
         # Percent-encode everything (a space as %20, never '+'), so that names with spaces, '+', '#', '&'
         # or '?' reach the server intact whichever way it decodes a query string.
@@ -252,46 +223,9 @@ class RestClient:
         except Exception as exc:  # the SDK raises ValueError or provider-specific errors
             raise AuthError(f"authentication failed: could not obtain credentials ({type(exc).__name__})") from None
 
-    def check_access(self, max_seconds: float = 30.0) -> None:
-        """Fail fast before scanning: a wrong token must stop the run, not produce an inventory of 'empty'
-        users (the original's did, with exit code 0). Everyone may read the workspace root, so 401/403 here means bad credentials.
-        Bounded so that an unreachable host fails within a minute."""
-        policy = dataclasses.replace(self.policy, unanswered_deadline=min(self.policy.deadline, max_seconds))
-        try:
-            # Not JSON here is final: a login page or a proxy, not a Databricks API at all.
-            self.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"}, policy, retry_malformed=False)
-        except MalformedAnswer as exc:
-            raise UnreachableError(f"{self.host} answered /api/2.0/workspace/get-status with something that is "
-                                   f"not the Databricks API ({exc.message}): is it a Databricks workspace URL?") from exc
-        except (Unauthenticated, PermissionDenied) as exc:
-            detail = f": {exc.message}" if exc.message else ""
-            raise AuthError(f"authentication failed for {self.host} (HTTP {exc.status}{detail})") from exc
-        except NoResponse as exc:
-            if exc.message == NO_SUCH_HOST:
-                raise UnreachableError(f"cannot resolve {urllib.parse.urlparse(self.host).hostname}: no such host") from exc
-            raise UnreachableError(f"cannot reach {self.host} ({exc.message})") from exc
-        except (NotFound, BadRequest):
-            return  # the server read our credentials and answered about the path: good enough
-        except ApiError as exc:
-            raise UnreachableError(f"{self.host} is not answering normally: {exc.describe()}") from exc
-
-    def confirm_credentials(self) -> None:
-        """A 401 or 403 during the scan means either that one place is closed to us, or that the credentials
-        stopped working (a revoked or expired token: many workspaces answer 403, not 401). Ask the access
-        check again, once at a time for all workers; if it fails now, the run must stop, not mark every
-        remaining user as failed."""
-        seen = self.clock.time()
-        with self._recheck_lock:
-            started, failure = self._last_check
-            if started < seen:  # no check began after this answer came: its verdict would be stale
-                started, failure = self.clock.time(), None
-                try:
-                    self.check_access()
-                except AuthError as exc:
-                    failure = AuthError(f"the credentials stopped working during the scan: {exc}")
-                self._last_check = (started, failure)
-        if failure is not None:
-            raise failure
+    def pacer_states(self) -> list[PacerState]:
+        """How each API family is paced now, for the progress line and --debug."""
+        return [p.state() for p in self.pacers.values()]
 
     def throttled(self) -> int:
         return sum(p.throttled for p in self.pacers.values())

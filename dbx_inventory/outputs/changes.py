@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.config import normalise_host
+from ..api.hosts import normalise_host
 from ..core.locations import SCOPES, places
 
 Record = dict[str, Any]

@@ -23,7 +23,7 @@ log = logging.getLogger("dbx_inventory")
 
 def pace(client: Any) -> str:
     """How fast requests go, in an admin's words: a pacer that found the workspace's limit is normal."""
-    states = [p.state() for p in client.pacers.values() if p.requests]
+    states = [s for s in client.pacer_states() if s.requests]
     found = [s.rate for s in states if s.limit_found and s.rate]
     if found:
         return f"pacing at {max(found):.0f} req/s (workspace limit found)"

@@ -89,7 +89,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
     try:
         if session:
             session.claim()  # before any request: an unfinished run's checkpoint is never overwritten
-        client.check_access()
+        client.access.check()
         options = _without_disabled_dbfs(client, options, not_scanned)
         if previous and options.compare:
             _warn_unlike(Basis.of("this scan", [], {"host": client.host, "options": options.result_options()}),
@@ -272,8 +272,8 @@ def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarge
     finally:
         signal.signal(signal.SIGTERM, previous)
     if options.debug:
-        for pacer in client.pacers.values():
-            log.debug("pacer %s", pacer.state())
+        for state in client.pacer_states():
+            log.debug("pacer %s", state)
     if head_start:
         spark = head_start.scanner  # None if interrupted before Spark opened: execute() closes it once it has
     if spark:

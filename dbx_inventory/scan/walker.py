@@ -92,7 +92,7 @@ def _request(job: Job, client: RestClient, listers: dict[str, Lister], exporter:
         return _Answer(entries=listers[place.location.fs](client, job.path))
     except ApiError as exc:
         if isinstance(exc, (Unauthenticated, PermissionDenied)):
-            client.confirm_credentials()  # raises when the credentials stopped working
+            client.access.confirm()  # raises when the credentials stopped working
         if job.notebook is not None and isinstance(exc, BadRequest) and exc.error_code == TOO_BIG:
             return _Answer(too_big=True)
         if job.notebook is None and isinstance(exc, NotFound) and job.path == place.root:
