@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator import EmulatorServer, Faults, build_workspace
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +99,9 @@ def users_file(tmp_path, workspace) -> Path:
 
 
 SPARK_MODULES = {"test_spark_e2e.py", "test_runtime_e2e.py", "test_readme_e2e.py"}
-# The fast layer, run on Python 3.10 too (tests/py310.py), with the end-to-end tests marked `py310` one by one.
-FAST_MODULES = {"test_summary.py", "test_pacer.py", "test_retry.py", "test_walker.py", "test_users_input.py"}
+# The fast layer, in-process and pure: run on Python 3.10 too (tests/py310.py), with the end-to-end tests marked
+# `py310` one by one.
+UNIT = Path(__file__).resolve().parent / "unit"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -109,7 +110,7 @@ def pytest_collection_modifyitems(config, items):
     their own and go last, so that their environments (built in the background by `make test`) are ready.
     The fast layer is marked `py310`."""
     for item in items:
-        if item.path.name in FAST_MODULES:
+        if UNIT in item.path.parents:
             item.add_marker(pytest.mark.py310)
         if item.path.name in SPARK_MODULES or "spark" in item.name:
             item.add_marker(pytest.mark.xdist_group("spark"))

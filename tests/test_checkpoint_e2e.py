@@ -16,6 +16,7 @@ import pytest
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.scan.options import ScanOptions
 from dbx_inventory.state.checkpoint import FORMAT, VERSION, result_to_record
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     ROOT,
@@ -28,7 +29,6 @@ from tests.conftest import (
     scannable_users,
     user_of,
 )
-from tests.emulator import Faults
 
 SLOW = Faults(rate=None, latency_ms=40)
 

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import CKPT, SCAN, TOKEN, assert_matches_truth, clean_env, read_csv, scannable_users
 from tests.dbconnect.cluster import FrontDoor, SparkConnectServer, free_port, make_certificate
 from tests.dbconnect.envs import environment
-from tests.emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import write_users_file
 
 pytestmark = pytest.mark.xdist_group("dbconnect")  # its own worker, beside the local Spark tests

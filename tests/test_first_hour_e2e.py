@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     SCAN,
@@ -25,7 +26,6 @@ from tests.conftest import (
     scannable_users,
     user_of,
 )
-from tests.emulator import Faults
 from tests.oracle import write_users_file
 
 
@@ -203,9 +203,9 @@ def test_the_exporter_names_the_workspace_in_its_help_and_version(tmp_path):
 def test_the_demo_shows_commands_to_copy(tmp_path):
     from tests.conftest import ROOT
 
-    r = subprocess.run([sys.executable, "-m", "tests.emulator.demo"], cwd=ROOT, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "emulator.demo"], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "export DATABRICKS_HOST=http://127.0.0.1:" in r.stdout and "DATABRICKS_TOKEN=dapi-demo-token" in r.stdout
-    assert "-m tests.emulator --users" in r.stdout and "ground_truth.json is what" in r.stdout
+    assert "-m emulator --users" in r.stdout and "ground_truth.json is what" in r.stdout
     assert "(exit code 3: some users could not be scanned" in r.stdout  # said where an exit code is shown

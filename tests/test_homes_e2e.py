@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import SCAN, TOKEN, USERS, assert_matches_truth, emulator_env, read_csv, run, scannable_users
-from tests.emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import expected_row, write_users_file
 
 ALL = ("home", "repos", "uploads")

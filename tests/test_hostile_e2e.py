@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     SCAN,
@@ -26,7 +27,6 @@ from tests.conftest import (
     scannable_users,
     user_of,
 )
-from tests.emulator import Faults
 from tests.oracle import expected_row, write_users_file
 
 # -- answers that are not the documented shape ---------------------------------------------------------------

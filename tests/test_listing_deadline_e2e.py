@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from emulator import Faults
 from tests.conftest import assert_matches_truth, read_csv, scan, user_of
-from tests.emulator import Faults
 
 
 def test_a_directory_the_api_cannot_list_in_time_fails_its_user_after_two_attempts(tmp_path, server, workspace,

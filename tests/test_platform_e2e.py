@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import CKPT, ROOT, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
-from tests.emulator import Faults
 from tests.test_checkpoint_e2e import records, wait_for_records
 
 REFUSED = ("fcntl", "termios", "pwd", "grp", "resource")

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import (
     SCAN,
     TOKEN,
@@ -17,7 +18,6 @@ from tests.conftest import (
     scannable_users,
     user_of,
 )
-from tests.emulator import Faults
 
 ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,
                     fault_kinds=("429ra", "429", "500", "502", "503", "504", "drop"))
@@ -296,7 +296,7 @@ def test_progress_display_on_a_terminal(tmp_path, server, workspace, truth):
 
 @pytest.fixture(scope="module")
 def big_workspace():
-    from tests.emulator import EmulatorServer, build_workspace
+    from emulator import EmulatorServer, build_workspace
 
     ws = build_workspace(seed=300, users=300)
     with EmulatorServer(ws, token=TOKEN, faults=Faults(rate=None)) as srv:

@@ -19,8 +19,8 @@ from dbx_inventory.core.summary import ScanTarget
 from dbx_inventory.scan.options import SparkTarget
 from dbx_inventory.scan.spark import SparkScanner, TaskOptions, _scan_partition, ship_package
 from dbx_inventory.scan.walker import WalkOptions
+from emulator import Faults
 from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users, user_of
-from tests.emulator import Faults
 from tests.fakes import BOTH_HOMES
 
 MODES = {"connect": ["--spark-remote", "local[2]"], "classic": ["--spark-master", "local[2]"]}

@@ -19,6 +19,7 @@ from dbx_inventory.api.errors import ApiError, AuthError, ThrottledError
 from dbx_inventory.api.pacer import Pacer
 from dbx_inventory.api.rest import FAMILIES, RestClient
 from dbx_inventory.api.retry import RetryPolicy
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     SCAN,
@@ -30,7 +31,6 @@ from tests.conftest import (
     scannable_users,
     user_of,
 )
-from tests.emulator import Faults
 from tests.fakes import FakeClock, token_auth
 from tests.oracle import write_users_file
 
