@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,36 @@ def emulator_env(tmp_path: Path, srv: EmulatorServer, token: str = TOKEN, **extr
 def scan(tmp_path: Path, srv: EmulatorServer, *args: str, token: str = TOKEN, **kw) -> subprocess.CompletedProcess:
     """The real scanner against the emulator, in the test's own directory."""
     return run(SCAN, *args, env=emulator_env(tmp_path, srv, token=token), **kw)
+
+
+def start_scan(tmp_path: Path, srv: EmulatorServer | None, *args: str, env: dict[str, str] | None = None,
+               python: str = sys.executable, **popen) -> subprocess.Popen:
+    """The real scanner in the background against the emulator (or with `env`), in the test's own directory.
+    Its stdout and stderr are piped as text unless `popen` says otherwise."""
+    assert env is not None or srv is not None
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([python, str(SCAN), *args], env=env or emulator_env(tmp_path, srv), cwd=tmp_path,
+                            **options)
+
+
+def checkpoint_records(path: Path) -> list[dict]:
+    """The user records of a checkpoint (its header is not one), without a torn last line."""
+    *complete, _torn = path.read_bytes().split(b"\n")
+    return [json.loads(line) for line in complete[1:] if line.strip()]
+
+
+def wait_for_checkpoint(path: Path, users: int, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
+    """Until the checkpoint at `path` holds at least `users` user records. Fails at once if `proc` ends first,
+    and after `timeout` s, a bound only a hung scanner reaches."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(checkpoint_records(path)) >= users:
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the scanner ended (exit code {proc.returncode}) before {path.name} held "
+                                 f"{users} users")
+        time.sleep(0.02)
+    raise AssertionError(f"{path.name} never held {users} users in {timeout:.0f} s")
 
 
 def user_of(workspace, case: str) -> str:

@@ -23,12 +23,16 @@ def client_for(srv, clock, **policy):
 def test_retries_every_fault_kind_on_a_fake_clock(server):
     server.set_faults(Faults(rate=None, fault_rate=1.0, max_consecutive_faults=3, seed=2))
     clock = FakeClock()
-    client = client_for(server, clock)
+    # Long backoffs (ceilings of 20, 40 and 80 s), so that sleeping them for real would show.
+    client = client_for(server, clock, base_delay=20, max_delay=200, deadline=1000)
     started = time.monotonic()
     body = client.get("workspace", "/api/2.0/workspace/get-status", {"path": "/"})
     assert body["object_type"] == "DIRECTORY"
     assert len([s for s in clock.sleeps if s >= 0.5]) == 3  # three faults, three waits
-    assert time.monotonic() - started < 5  # waits were on the fake clock
+    assert sum(clock.sleeps) > 25  # one may be a Retry-After of a second or two; the backoffs are 10 s and more
+    # The waits were on the fake clock: sleeping them would take more than 25 s; three local requests take
+    # milliseconds, and 15 s leaves room for a loaded machine.
+    assert time.monotonic() - started < 15
 
 
 def test_retry_after_is_honoured(server):
@@ -72,4 +76,6 @@ def test_a_listing_that_hangs_past_the_read_timeout_is_asked_twice(server):
     assert info.value.too_slow and info.value.status is None and "read timeout" in info.value.message
     assert "gave up after 2 attempts" in info.value.message
     assert server.stats()["too_slow"] == {f"dbfs:{path}": 2}
-    assert time.monotonic() - started < 20  # two read timeouts of 0.3 s and a backoff, never minutes
+    # Two read timeouts of 0.3 s and a backoff on the fake clock: wide for a loaded machine, still far below the
+    # failure it guards, minutes of retries (the retry deadline is 120 s).
+    assert time.monotonic() - started < 60

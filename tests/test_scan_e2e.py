@@ -16,6 +16,7 @@ from tests.conftest import (
     run,
     scan,
     scannable_users,
+    start_scan,
     user_of,
 )
 
@@ -243,7 +244,6 @@ def run_in_terminal(tmp_path, srv, *args, columns=150, rows=40):
     import os
     import pty
     import subprocess
-    import sys
 
     import pyte
 
@@ -257,8 +257,7 @@ def run_in_terminal(tmp_path, srv, *args, columns=150, rows=40):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = emulator_env(tmp_path, srv)
     env.pop("COLUMNS", None)
-    proc = subprocess.Popen([sys.executable, str(SCAN), *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=slave)
+    proc = start_scan(tmp_path, srv, *args, env=env, stdout=subprocess.DEVNULL, stderr=slave, text=False)
     os.close(slave)
     frames = []
     while True:
