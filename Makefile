@@ -18,7 +18,7 @@ $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt
 	touch $@
 
 demo: $(VENV)/.runtime
-	$(PY) -m tests.emulator.demo
+	$(PY) -m emulator.demo
 
 # The Databricks Connect test needs two Python 3.12 environments (about 1.4 GB), and the last step a Python 3.10
 # one (about 80 MB), all cached under ~/.cache between runs, keyed by their Python and requirements: they are

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.emulator import EmulatorServer, Faults, build_workspace
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +104,7 @@ def memory_run(n_users: int, huge: int, workdir: Path) -> dict:
     files = sum(g["dbfs_files"] + g["ws_files"] for g in truth.values())
     # The emulator runs in a separate process, so that the scanner's peak RSS is its own.
     with tempfile.TemporaryDirectory():
-        emu = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--users", str(n_users), "--seed", "7",
+        emu = subprocess.Popen([sys.executable, "-m", "emulator", "--users", str(n_users), "--seed", "7",
                                 "--huge-user-files", str(huge), "--token", TOKEN, "--rate", "none"],
                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
         try:

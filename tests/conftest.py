@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.emulator import EmulatorServer, Faults, build_workspace
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import mismatches, write_users_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +75,36 @@ def scan(tmp_path: Path, srv: EmulatorServer, *args: str, token: str = TOKEN, **
     return run(SCAN, *args, env=emulator_env(tmp_path, srv, token=token), **kw)
 
 
+def start_scan(tmp_path: Path, srv: EmulatorServer | None, *args: str, env: dict[str, str] | None = None,
+               python: str = sys.executable, **popen) -> subprocess.Popen:
+    """The real scanner in the background against the emulator (or with `env`), in the test's own directory.
+    Its stdout and stderr are piped as text unless `popen` says otherwise."""
+    assert env is not None or srv is not None
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([python, str(SCAN), *args], env=env or emulator_env(tmp_path, srv), cwd=tmp_path,
+                            **options)
+
+
+def checkpoint_records(path: Path) -> list[dict]:
+    """The user records of a checkpoint (its header is not one), without a torn last line."""
+    *complete, _torn = path.read_bytes().split(b"\n")
+    return [json.loads(line) for line in complete[1:] if line.strip()]
+
+
+def wait_for_checkpoint(path: Path, users: int, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
+    """Until the checkpoint at `path` holds at least `users` user records. Fails at once if `proc` ends first,
+    and after `timeout` s, a bound only a hung scanner reaches."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(checkpoint_records(path)) >= users:
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the scanner ended (exit code {proc.returncode}) before {path.name} held "
+                                 f"{users} users")
+        time.sleep(0.02)
+    raise AssertionError(f"{path.name} never held {users} users in {timeout:.0f} s")
+
+
 def user_of(workspace, case: str) -> str:
     """The home of the emulator's first principal of a kind ("both", "empty", "denied", ...)."""
     return next(p.home for p in workspace.principals if p.case == case)
@@ -99,8 +131,9 @@ def users_file(tmp_path, workspace) -> Path:
 
 
 SPARK_MODULES = {"test_spark_e2e.py", "test_runtime_e2e.py", "test_readme_e2e.py"}
-# The fast layer, run on Python 3.10 too (tests/py310.py), with the end-to-end tests marked `py310` one by one.
-FAST_MODULES = {"test_summary.py", "test_pacer.py", "test_retry.py", "test_walker.py", "test_users_input.py"}
+# The fast layer, in-process and pure: run on Python 3.10 too (tests/py310.py), with the end-to-end tests marked
+# `py310` one by one.
+UNIT = Path(__file__).resolve().parent / "unit"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -109,7 +142,7 @@ def pytest_collection_modifyitems(config, items):
     their own and go last, so that their environments (built in the background by `make test`) are ready.
     The fast layer is marked `py310`."""
     for item in items:
-        if item.path.name in FAST_MODULES:
+        if UNIT in item.path.parents:
             item.add_marker(pytest.mark.py310)
         if item.path.name in SPARK_MODULES or "spark" in item.name:
             item.add_marker(pytest.mark.xdist_group("spark"))

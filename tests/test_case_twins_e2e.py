@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import ROOT, SCAN, TOKEN, USERS, assert_matches_truth, emulator_env, read_csv, run
-from tests.emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import expected_row
 
 

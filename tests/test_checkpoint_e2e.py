@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import filelock
 import pytest
@@ -17,45 +16,28 @@ from dbx_inventory.core.records import result_to_record
 from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.scan.options import ScanOptions
 from dbx_inventory.state.checkpoint import FORMAT, VERSION
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     ROOT,
     SCAN,
     TOKEN,
     assert_matches_truth,
+    checkpoint_records,
     emulator_env,
     read_csv,
     run,
     scannable_users,
+    start_scan,
     user_of,
+    wait_for_checkpoint,
 )
-from tests.emulator import Faults
 
 SLOW = Faults(rate=None, latency_ms=40)
 
 
-def start_scan(tmp_path, srv, users_file, *extra):
-    return subprocess.Popen(
-        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--workers", "2", *extra],
-        env=emulator_env(tmp_path, srv), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def records(path: Path) -> list[dict]:
-    lines = path.read_bytes().split(b"\n")
-    return [json.loads(ln) for ln in lines[1:] if ln.strip()]
-
-
-def wait_for_records(path: Path, n: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                if len(records(path)) >= n:
-                    return
-            except ValueError:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"checkpoint never reached {n} records")
+def start(tmp_path, srv, users_file, *extra):
+    return start_scan(tmp_path, srv, "--users-file", str(users_file), "-o", "inv.csv", "--workers", "2", *extra)
 
 
 def full_scan_requests(tmp_path, server, users_file) -> int:
@@ -72,13 +54,13 @@ def test_sigkill_at_random_points_then_resume(tmp_path, server, workspace, truth
     users = scannable_users(workspace)
     for _ in range(3):
         server.set_faults(SLOW)
-        proc = start_scan(tmp_path, server, users_file)
-        wait_for_records(tmp_path / CKPT, rng.randint(2, 20))
+        proc = start(tmp_path, server, users_file)
+        wait_for_checkpoint(tmp_path / CKPT, rng.randint(2, 20), proc=proc)
         time.sleep(rng.uniform(0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert not (tmp_path / "inv.csv").exists()
-        saved = {r["user"] for r in records(tmp_path / CKPT)}
+        saved = {r["user"] for r in checkpoint_records(tmp_path / CKPT)}
         assert saved and len(saved) < len(users)
         server.set_faults(Faults(rate=None))
         server.reset_stats()
@@ -94,17 +76,19 @@ def test_sigkill_at_random_points_then_resume(tmp_path, server, workspace, truth
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_keeps_completed_users_and_says_how_to_resume(tmp_path, server, workspace, truth, users_file, sig):
     server.set_faults(SLOW)
-    proc = start_scan(tmp_path, server, users_file)
-    wait_for_records(tmp_path / CKPT, 3)
+    proc = start(tmp_path, server, users_file)
+    wait_for_checkpoint(tmp_path / CKPT, 3, proc=proc)
     proc.send_signal(sig)
     started = time.monotonic()
-    out, err = proc.communicate(timeout=30)
-    assert time.monotonic() - started < 10
+    out, err = proc.communicate(timeout=90)
+    # Wide for a loaded machine, still far below the failure it guards: an interrupt that waits out the requests
+    # in flight (a retry deadline, 120 s) instead of stopping.
+    assert time.monotonic() - started < 60
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
     assert not (tmp_path / "inv.csv").exists()  # nothing half-done
-    done = len(records(tmp_path / CKPT))
-    assert done >= 3
+    done = len(checkpoint_records(tmp_path / CKPT))
+    assert 3 <= done < len(workspace.users)  # it stopped, it did not finish the run first
     server.set_faults(Faults(rate=None))
     r = run(SCAN, "--users-file", str(users_file), "-o", "inv.csv", "--resume", env=emulator_env(tmp_path, server))
     assert r.returncode == 3
@@ -222,8 +206,8 @@ def test_a_token_revoked_mid_scan_stops_the_run_and_resume_finishes(tmp_path, se
     --resume with a working token completes exactly."""
     denied = {u for u, g in truth.items() if g["denied"]}
     server.set_faults(SLOW)
-    proc = start_scan(tmp_path, server, users_file)
-    wait_for_records(tmp_path / CKPT, 6)
+    proc = start(tmp_path, server, users_file)
+    wait_for_checkpoint(tmp_path / CKPT, 6, proc=proc)
     new_token = "dapi-rotated-token-77c1"
     server.set_token(new_token)
     _, err = proc.communicate(timeout=120)
@@ -231,7 +215,7 @@ def test_a_token_revoked_mid_scan_stops_the_run_and_resume_finishes(tmp_path, se
     lines = err.strip().splitlines()
     assert lines[-1].startswith("error: the credentials stopped working") and "--resume" in lines[-1]
     assert "Traceback" not in err and TOKEN not in err
-    saved = records(tmp_path / CKPT)
+    saved = checkpoint_records(tmp_path / CKPT)
     assert len(saved) >= 6 and len(saved) < len(scannable_users(workspace))
     # No user was recorded as failed because of the revoked token: only the one whose home is denied.
     assert {r["user"] for r in saved if r["status"] == "error"} <= denied
@@ -249,8 +233,8 @@ def test_a_resume_must_keep_the_file_list_it_started(tmp_path, server, workspace
     """Killed with --files-output A: a resume with B, or without a list, is refused and the checkpoint kept;
     with A it finishes, and A holds every user's files exactly once."""
     server.set_faults(SLOW)
-    proc = start_scan(tmp_path, server, users_file, "--files-output", "A.jsonl")
-    wait_for_records(tmp_path / CKPT, 5)
+    proc = start(tmp_path, server, users_file, "--files-output", "A.jsonl")
+    wait_for_checkpoint(tmp_path / CKPT, 5, proc=proc)
     proc.kill()
     proc.wait()
     server.set_faults(Faults(rate=None))

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from emulator import EmulatorServer, Faults
 from tests.conftest import ROOT, TOKEN, scan
-from tests.emulator import EmulatorServer, Faults
 
 
 def report(tmp_path, new: str, old: str) -> tuple[subprocess.CompletedProcess, dict[str, int]]:

@@ -85,7 +85,9 @@ def test_unreachable_port_fails_fast(tmp_path):
     r = run(SCAN, "a@b.com", "-o", str(tmp_path / "x.csv"), "--retry-deadline", "3", env=env)
     line = one_line_error(r)
     assert "cannot reach" in line and TOKEN not in r.stderr
-    assert time.monotonic() - started < 30
+    # Wide for a loaded machine, still far below the failure it guards: --retry-deadline ignored, and the
+    # default 120 s of retries spent on a port where nothing listens.
+    assert time.monotonic() - started < 60
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -95,7 +97,9 @@ def test_plain_http_refused_for_remote_hosts_before_sending(tmp_path):
     r = run(USERS, env=env)
     line = one_line_error(r)
     assert "http://" in line and "workspace.example.com" in line
-    assert time.monotonic() - started < 10  # refused before any connection attempt
+    # Refused before any connection attempt; the bound is wide for a loaded machine and still below the 30 s of
+    # retries an attempt to reach the host would take.
+    assert time.monotonic() - started < 25
 
 
 def test_plain_http_refused_from_a_profile(tmp_path):

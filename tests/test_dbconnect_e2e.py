@@ -8,14 +8,23 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from tests.conftest import CKPT, SCAN, TOKEN, assert_matches_truth, clean_env, read_csv, scannable_users
+from emulator import EmulatorServer, Faults, build_workspace
+from tests.conftest import (
+    CKPT,
+    SCAN,
+    TOKEN,
+    assert_matches_truth,
+    clean_env,
+    read_csv,
+    scannable_users,
+    start_scan,
+    wait_for_checkpoint,
+)
 from tests.dbconnect.cluster import FrontDoor, SparkConnectServer, free_port, make_certificate
 from tests.dbconnect.envs import environment
-from tests.emulator import EmulatorServer, Faults, build_workspace
 from tests.oracle import write_users_file
 
 pytestmark = pytest.mark.xdist_group("dbconnect")  # its own worker, beside the local Spark tests
@@ -132,13 +141,10 @@ def test_a_lost_session_reconnects_or_stops_and_resume_finishes(d, tmp_path):
     users_file = write_users_file(tmp_path / "users.txt", users)
     d["emu"].set_faults(Faults(rate=None, latency_ms=40))
     env = clean_env(tmp_path, DATABRICKS_HOST=d["url"], DATABRICKS_TOKEN=TOKEN, **d["trust"])
-    proc = subprocess.Popen([str(d["client"]), str(SCAN), "--users-file", str(users_file), "-o", "inv.csv",
-                             "--cluster-id", CLUSTER, "--chunk-size", "4"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = start_scan(tmp_path, None, "--users-file", str(users_file), "-o", "inv.csv", "--cluster-id", CLUSTER,
+                      "--chunk-size", "4", env=env, python=str(d["client"]), start_new_session=True)
     ckpt = tmp_path / ".checkpoint_progress.json"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and (not ckpt.exists() or len(ckpt.read_bytes().splitlines()) < 5):
-        time.sleep(0.2)
+    wait_for_checkpoint(ckpt, 4, timeout=180, proc=proc)
     d["spark"].stop()
     d["spark"].start()
     try:

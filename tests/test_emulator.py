@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import user_of
-from tests.emulator import EmulatorServer, Faults, build_workspace
 
 TOKEN = "dapi-test-token"
 NO_LIMITS = Faults(rate=None)
@@ -258,7 +258,7 @@ def test_ground_truth_matches_served_tree(srv, http, ws):
 
 def test_cli_ready_and_sigterm(tmp_path):
     gt = tmp_path / "gt.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--users", "20", "--ground-truth", str(gt),
+    proc = subprocess.Popen([sys.executable, "-m", "emulator", "--users", "20", "--ground-truth", str(gt),
                              "--deny-user", "ann+data@example.com"],
                             cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

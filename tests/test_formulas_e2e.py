@@ -10,8 +10,8 @@ import json
 import pytest
 
 from dbx_inventory.outputs.csv_safe import FORMULA_STARTS, unescape
+from emulator import EmulatorServer, build_workspace
 from tests.conftest import NO_LIMITS, TOKEN, USERS, assert_matches_truth, emulator_env, run, scan
-from tests.emulator import EmulatorServer, build_workspace
 
 HOMES = ("=1+2@evil.example.com", "+cmd@evil.example.com", "-2+3@evil.example.com", "@SUM(A1)@evil.example.com")
 DISPLAY = '=HYPERLINK("http://evil.example.com","click")'

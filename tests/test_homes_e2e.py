@@ -7,12 +7,22 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import SCAN, TOKEN, USERS, assert_matches_truth, emulator_env, read_csv, run, scannable_users
-from tests.emulator import EmulatorServer, Faults, build_workspace
+from emulator import EmulatorServer, Faults, build_workspace
+from tests.conftest import (
+    SCAN,
+    TOKEN,
+    USERS,
+    assert_matches_truth,
+    emulator_env,
+    read_csv,
+    run,
+    scannable_users,
+    start_scan,
+    wait_for_checkpoint,
+)
 from tests.oracle import expected_row, write_users_file
 
 ALL = ("home", "repos", "uploads")
@@ -142,14 +152,9 @@ def test_resume_after_a_kill_in_an_all_homes_run(tmp_path, dep):
     ws, truth, srv = dep
     srv.set_faults(Faults(rate=None, latency_ms=30))
     ckpt = tmp_path / ".checkpoint_progress.json"
-    proc = subprocess.Popen([sys.executable, str(SCAN), "--all-homes", "-o", "inv.csv", "--workers", "2"],
-                            env=emulator_env(tmp_path, srv), cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    import time
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not ckpt.exists() or len(ckpt.read_bytes().splitlines()) < 30):
-        time.sleep(0.05)
+    proc = start_scan(tmp_path, srv, "--all-homes", "-o", "inv.csv", "--workers", "2", stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+    wait_for_checkpoint(ckpt, 29, proc=proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (tmp_path / "inv.csv").exists()

@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from emulator import Faults
 from tests.conftest import (
     CKPT,
     SCAN,
@@ -24,9 +25,10 @@ from tests.conftest import (
     run,
     scan,
     scannable_users,
+    start_scan,
     user_of,
+    wait_for_checkpoint,
 )
-from tests.emulator import Faults
 from tests.oracle import expected_row, write_users_file
 
 # -- answers that are not the documented shape ---------------------------------------------------------------
@@ -128,24 +130,13 @@ def test_a_line_that_cannot_be_a_name_stops_before_any_request(tmp_path, server)
 
 # -- a host that goes away -----------------------------------------------------------------------------------
 def start(tmp_path, srv, users_file, *extra):
-    return subprocess.Popen([sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv",
-                             "--workers", "2", *extra], env=emulator_env(tmp_path, srv), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_records(path, n, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and len(path.read_bytes().splitlines()) > n:
-            return
-        time.sleep(0.05)
-    raise AssertionError("no progress")
+    return start_scan(tmp_path, srv, "--users-file", str(users_file), "-o", "inv.csv", "--workers", "2", *extra)
 
 
 def test_a_host_that_goes_away_stops_the_run_and_resume_finishes(tmp_path, server, workspace, truth, users_file):
     server.set_faults(Faults(rate=None, latency_ms=30))
     proc = start(tmp_path, server, users_file, "--retry-deadline", "5")
-    wait_for_records(tmp_path / CKPT, 5)
+    wait_for_checkpoint(tmp_path / CKPT, 5, proc=proc)
     server.stop()
     started = time.monotonic()
     try:
@@ -153,7 +144,9 @@ def test_a_host_that_goes_away_stops_the_run_and_resume_finishes(tmp_path, serve
     finally:
         server.start()
     assert proc.returncode == 1, err
-    assert time.monotonic() - started < 20  # not one retry deadline per remaining user
+    # Wide for a loaded machine, still far below the failure it guards: one retry deadline (5 s) per remaining
+    # user, minutes for the 50-odd left.
+    assert time.monotonic() - started < 45
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: lost contact with {server.url}") and "--resume" in last
     saved = [json.loads(line) for line in (tmp_path / CKPT).read_bytes().splitlines()[1:]]
@@ -167,7 +160,7 @@ def test_a_host_that_goes_away_stops_the_run_and_resume_finishes(tmp_path, serve
 def test_a_host_that_comes_back_in_time_changes_nothing(tmp_path, server, workspace, truth, users_file):
     server.set_faults(Faults(rate=None, latency_ms=30))
     proc = start(tmp_path, server, users_file)
-    wait_for_records(tmp_path / CKPT, 5)
+    wait_for_checkpoint(tmp_path / CKPT, 5, proc=proc)
     server.stop()
     time.sleep(2)
     server.start()
@@ -179,17 +172,19 @@ def test_a_host_that_comes_back_in_time_changes_nothing(tmp_path, server, worksp
 def test_sigterm_during_an_outage_exits_at_once(tmp_path, server, users_file):
     server.set_faults(Faults(rate=None, latency_ms=30))
     proc = start(tmp_path, server, users_file)
-    wait_for_records(tmp_path / CKPT, 3)
+    wait_for_checkpoint(tmp_path / CKPT, 3, proc=proc)
     server.stop()
     try:
         time.sleep(1)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=150)
     finally:
         server.start()
     assert proc.returncode == 130, err
-    assert time.monotonic() - started < 15  # not a retry deadline: requests in flight are abandoned
+    # Requests in flight are abandoned: wide for a loaded machine, still below the failure it guards, waiting
+    # them out for the retry deadline (120 s).
+    assert time.monotonic() - started < 60
     assert "--resume" in err
 
 
@@ -199,9 +194,8 @@ def test_a_token_echoed_by_the_server_never_reaches_an_output(tmp_path, server, 
     others = [user_of(workspace, c) for c in ("both", "ws_only")]
     server.set_faults(Faults(rate=None, echo_auth=True, latency_ms=20))
     ckpt = tmp_path / "ck.jsonl"
-    proc = subprocess.Popen([sys.executable, str(SCAN), denied, *others, "-o", "inv.csv", "--checkpoint", str(ckpt),
-                             "--debug", "--log-file", "scan.log"], env=emulator_env(tmp_path, server), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_scan(tmp_path, server, denied, *others, "-o", "inv.csv", "--checkpoint", str(ckpt), "--debug",
+                      "--log-file", "scan.log")
     seen = b""
     while proc.poll() is None:
         if ckpt.exists():
@@ -299,7 +293,7 @@ def test_localhost_and_127_0_0_1_are_one_workspace(tmp_path, server, workspace, 
     users_file = write_users_file(tmp_path / "users.txt", users)
     server.set_faults(Faults(rate=None, latency_ms=200))
     proc = start(tmp_path, server, users_file)
-    wait_for_records(tmp_path / CKPT, 1)
+    wait_for_checkpoint(tmp_path / CKPT, 1, proc=proc)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=30)
     server.set_faults(Faults(rate=None))

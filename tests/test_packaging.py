@@ -23,6 +23,8 @@ def test_wheel_declares_both_console_commands(tmp_path):
         parser = configparser.ConfigParser()
         parser.read_string(zf.read(entry_points).decode())
     assert "dbx_inventory/cli/scan.py" in names and "dbx_inventory/py.typed" in names
+    # The emulator (a top-level package beside it, for the tests, `make demo` and bench/) is not shipped.
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"dbx_inventory"}
     scripts = dict(parser["console_scripts"])
     assert set(scripts) == {"databricks-user-list", "databricks-user-files-simple"}
     for target in scripts.values():

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import read_csv, scan, scannable_users, user_of
-from tests.emulator import Faults
 
 
 @pytest.mark.parametrize("args,message", [

@@ -10,9 +10,20 @@ import sys
 
 import pytest
 
-from tests.conftest import CKPT, ROOT, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users
-from tests.emulator import Faults
-from tests.test_checkpoint_e2e import records, wait_for_records
+from emulator import Faults
+from tests.conftest import (
+    CKPT,
+    ROOT,
+    SCAN,
+    assert_matches_truth,
+    checkpoint_records,
+    emulator_env,
+    read_csv,
+    run,
+    scannable_users,
+    start_scan,
+    wait_for_checkpoint,
+)
 
 REFUSED = ("fcntl", "termios", "pwd", "grp", "resource")
 # ROOT too: `python -m dbx_inventory.report` runs from the test's directory, not the checkout.
@@ -41,11 +52,9 @@ def test_the_posix_modules_cannot_be_imported(tmp_path, server):
 def test_scan_kill_resume_and_report_without_posix_modules(tmp_path, server, workspace, truth, users_file):
     env = no_posix_env(tmp_path, server)
     server.set_faults(Faults(rate=None, latency_ms=40))
-    proc = subprocess.Popen([sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv",
-                             "--workers", "2"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = start_scan(tmp_path, None, "--users-file", str(users_file), "-o", "inv.csv", "--workers", "2", env=env)
     try:
-        wait_for_records(tmp_path / CKPT, 3)
+        wait_for_checkpoint(tmp_path / CKPT, 3, proc=proc)
         second = run(SCAN, "--users-file", str(users_file), "-o", "other.csv", "--resume", env=env)
     finally:
         proc.kill()  # kill -9 on POSIX: the lock's holder dies without releasing anything
@@ -53,7 +62,7 @@ def test_scan_kill_resume_and_report_without_posix_modules(tmp_path, server, wor
     assert second.returncode == 1, second.stderr
     assert f"error: another run (pid {proc.pid}) is using checkpoint {CKPT}" in second.stderr
     assert "Traceback" not in first_err
-    saved = {r["user"] for r in records(tmp_path / CKPT)}
+    saved = {r["user"] for r in checkpoint_records(tmp_path / CKPT)}
     assert 3 <= len(saved) < len(scannable_users(workspace))
 
     server.set_faults(Faults(rate=None))

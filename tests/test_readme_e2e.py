@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import ROOT, TOKEN, clean_env
-from tests.emulator import EmulatorServer, Faults, build_workspace
 
 SCRIPTS = ("databricks_user_list.py", "databricks_user_files_simple.py", "-m dbx_inventory.report")
 NEEDS_A_CLUSTER = ("--cluster-id", "--serverless")

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
+from emulator import EmulatorServer, Faults, build_workspace
 from tests.conftest import ROOT, SCAN, TOKEN, emulator_env, read_csv, run
-from tests.emulator import EmulatorServer, Faults, build_workspace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import (
     SCAN,
     TOKEN,
@@ -15,9 +16,9 @@ from tests.conftest import (
     run,
     scan,
     scannable_users,
+    start_scan,
     user_of,
 )
-from tests.emulator import Faults
 
 ALL_FAULTS = Faults(rate=None, fault_rate=0.25, seed=5,
                     fault_kinds=("429ra", "429", "500", "502", "503", "504", "drop"))
@@ -243,7 +244,6 @@ def run_in_terminal(tmp_path, srv, *args, columns=150, rows=40):
     import os
     import pty
     import subprocess
-    import sys
 
     import pyte
 
@@ -257,8 +257,7 @@ def run_in_terminal(tmp_path, srv, *args, columns=150, rows=40):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = emulator_env(tmp_path, srv)
     env.pop("COLUMNS", None)
-    proc = subprocess.Popen([sys.executable, str(SCAN), *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=slave)
+    proc = start_scan(tmp_path, srv, *args, env=env, stdout=subprocess.DEVNULL, stderr=slave, text=False)
     os.close(slave)
     frames = []
     while True:
@@ -296,7 +295,7 @@ def test_progress_display_on_a_terminal(tmp_path, server, workspace, truth):
 
 @pytest.fixture(scope="module")
 def big_workspace():
-    from tests.emulator import EmulatorServer, build_workspace
+    from emulator import EmulatorServer, build_workspace
 
     ws = build_workspace(seed=300, users=300)
     with EmulatorServer(ws, token=TOKEN, faults=Faults(rate=None)) as srv:

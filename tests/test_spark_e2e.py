@@ -19,8 +19,19 @@ from dbx_inventory.core.summary import ScanTarget
 from dbx_inventory.scan.options import SparkTarget
 from dbx_inventory.scan.spark import SparkScanner, TaskOptions, _scan_partition, ship_package
 from dbx_inventory.scan.walker import WalkOptions
-from tests.conftest import SCAN, TOKEN, assert_matches_truth, emulator_env, read_csv, run, scannable_users, user_of
-from tests.emulator import Faults
+from emulator import Faults
+from tests.conftest import (
+    SCAN,
+    TOKEN,
+    assert_matches_truth,
+    emulator_env,
+    read_csv,
+    run,
+    scannable_users,
+    start_scan,
+    user_of,
+    wait_for_checkpoint,
+)
 from tests.fakes import BOTH_HOMES
 
 MODES = {"connect": ["--spark-remote", "local[2]"], "classic": ["--spark-master", "local[2]"]}
@@ -95,16 +106,10 @@ def test_output_table_in_a_local_warehouse(tmp_path, server, workspace, truth):
 
 def test_killed_spark_run_resumes_from_the_checkpoint(tmp_path, server, workspace, truth, users_file):
     server.set_faults(Faults(rate=None, latency_ms=30))
-    proc = subprocess.Popen(
-        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "5",
-         *MODES["classic"]], env=emulator_env(tmp_path, server), cwd=tmp_path, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_scan(tmp_path, server, "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "5",
+                      *MODES["classic"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = tmp_path / ".checkpoint_progress.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if ckpt.exists() and len(ckpt.read_bytes().splitlines()) > 6:
-            break
-        time.sleep(0.1)
+    wait_for_checkpoint(ckpt, 6, timeout=120, proc=proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the scanner and its Spark JVM
     proc.wait()
     done = len(ckpt.read_bytes().splitlines()) - 1
@@ -295,10 +300,8 @@ def test_spark_tasks_carry_the_users_token_where_minting_is_refused(tmp_path, se
 
 def test_an_interrupted_spark_run_revokes_the_tasks_token(tmp_path, server, workspace, users_file):
     server.set_faults(Faults(rate=None, latency_ms=60))
-    proc = subprocess.Popen(
-        [sys.executable, str(SCAN), "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "4",
-         *MODES["classic"]], env=emulator_env(tmp_path, server), cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start_scan(tmp_path, server, "--users-file", str(users_file), "-o", "inv.csv", "--chunk-size", "4",
+                      *MODES["classic"], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until the tasks have made requests with their token
         stats = server.stats()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from emulator import Faults
 from tests.conftest import USERS, emulator_env, read_csv, run
-from tests.emulator import Faults
 
 
 def export(tmp_path, srv, *args, **kw):

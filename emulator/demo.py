@@ -11,10 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .server import EmulatorServer, Faults
+from .server import EmulatorServer
+from .settings import Faults
 from .workspace import build_workspace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "dapi-demo-token"
 SEED, USERS, REMOVED = 2026, 40, 5
 HAND_PORT = 8765
@@ -54,7 +55,7 @@ def main() -> int:
     print(f"The emulator answered {sum(stats['requests'].values())} requests, throttled {stats['throttled']} and "
           f"injected {stats['faults']} faults, all retried.\n")
     print("To do the same by hand, start the emulator in one terminal:")
-    print(f"  {py} -m tests.emulator --users {USERS} --seed {SEED} --removed {REMOVED} --port {HAND_PORT} "
+    print(f"  {py} -m emulator --users {USERS} --seed {SEED} --removed {REMOVED} --port {HAND_PORT} "
           f"--token {TOKEN}")
     print("and in another:")
     print(f"  export DATABRICKS_HOST=http://127.0.0.1:{HAND_PORT} DATABRICKS_TOKEN={TOKEN}")

@@ -12,9 +12,9 @@ from dbx_inventory.api.pacer import Pacer
 from dbx_inventory.api.redact import redact
 from dbx_inventory.api.rest import FAMILIES, RestClient
 from dbx_inventory.api.retry import RetryPolicy
-from dbx_inventory.api.task_token import MAX_LIFETIME, MIN_LIFETIME, TaskToken, task_lifetime
+from dbx_inventory.api.task_token import TaskToken
+from emulator import Faults
 from tests.conftest import TOKEN
-from tests.emulator import Faults
 from tests.fakes import FakeClock, token_auth
 
 
@@ -34,13 +34,6 @@ def client_for(config) -> RestClient:
     clock = FakeClock()
     return RestClient(config, RetryPolicy(deadline=5), clock, {f: Pacer(f, clock) for f in FAMILIES},
                       rng=random.Random(1))
-
-
-def test_the_lifetime_covers_the_run_within_an_hour_and_a_day():
-    assert task_lifetime(10, 2, 120) == MIN_LIFETIME
-    assert task_lifetime(200, 2, 120) == 100 * (60 + 120)
-    assert task_lifetime(10_000, 8, 120) == MAX_LIFETIME
-    assert task_lifetime(400, 2, 120) > task_lifetime(200, 2, 120) > task_lifetime(200, 2, 30)
 
 
 def test_with_a_personal_access_token_one_token_is_minted_and_revoked(server):

@@ -1,4 +1,4 @@
-"""CLI: python -m tests.emulator [options]. Prints `READY <url>` once listening; SIGTERM/SIGINT stop it."""
+"""CLI: python -m emulator [options]. Prints `READY <url>` once listening; SIGTERM/SIGINT stop it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import signal
 import sys
 import threading
 
-from .server import EmulatorServer, Faults
+from .server import EmulatorServer
+from .settings import Faults
 from .workspace import build_workspace
 
 
@@ -31,7 +32,7 @@ def _fail_always(items: list[str]) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     ap.add_argument("--users", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--huge-user-files", type=int, default=0)
