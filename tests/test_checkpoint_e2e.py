@@ -287,7 +287,8 @@ def test_resume_messages_say_what_differs(tmp_path, server, workspace, users_fil
     r = run(SCAN, "--users-file", str(users_file), "--resume", env=env)
     assert r.returncode == 1, r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert "dbfs,workspace then, workspace now (DBFS is disabled on this workspace" in last
+    assert "cannot be finished the same way: DBFS is disabled on this workspace" in last and "delete it" in last
+    assert "other options" not in last
 
 
 def test_a_checkpoint_path_that_is_not_a_checkpoint_is_never_advised_for_deletion(tmp_path, server, users_file):

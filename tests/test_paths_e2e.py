@@ -4,6 +4,7 @@ however it is spelled, with one sentence naming both options (exit 2); nothing i
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 
 from dbx_inventory.api.errors import InputError
 from dbx_inventory.outputs.paths import refuse_collisions, same_file
-from tests.conftest import ROOT, USERS, clean_env, run, scan
+from tests.conftest import ROOT, USERS, clean_env, run, scan, scannable_users
 
 REPORT = ("-m", "dbx_inventory.report")
 
@@ -87,3 +88,33 @@ def test_same_file_by_any_spelling(tmp_path, monkeypatch):
     refuse_collisions([("--output", "x"), ("--html", None)], [("--users-file", "-")])  # stdin clashes with nothing
     with pytest.raises(InputError, match="--output would overwrite --users-file"):
         refuse_collisions([("--output", "a.txt")], [("--users-file", "./a.txt")])
+
+
+def test_an_output_through_a_symlink_is_written_to_its_target(tmp_path, server, workspace):
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real" / "inv.csv", tmp_path / "link.csv")
+    proc = scan(tmp_path, server, *scannable_users(workspace)[:2], "-o", "link.csv", "--html", "link.csv.html")
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.islink(tmp_path / "link.csv")  # the link is still a link...
+    assert (tmp_path / "real" / "inv.csv").read_text().startswith("username,")  # ...and its target was written
+
+
+def test_an_output_that_is_a_pipe_is_written_into_not_replaced(tmp_path, server, workspace):
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    proc = scan(tmp_path, server, *scannable_users(workspace)[:2], "-o", "inv.csv", "--html", str(fifo))
+    page, _ = reader.communicate(timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert page.startswith("<!DOCTYPE html>") and stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("args,names", [
+    (["--checkpoint", "cp", "-o", "cp.lock.pid"], ("--output", "--checkpoint")),
+    (["-o", "-", "--html", "/dev/stdout"], ("--output", "--html")),
+])
+def test_the_files_beside_an_output_and_stdout_by_another_name_collide(tmp_path, server, args, names):
+    proc = scan(tmp_path, server, "--all-homes", *args)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert all(n in proc.stderr for n in names)
+    assert server.stats()["requests"] == {}

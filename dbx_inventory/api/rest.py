@@ -197,8 +197,8 @@ class RestClient:
                     # Throttling is the workspace's answer for every request, not this user's problem: no user
                     # may become an error because of it. The run stops, and keeps what it has.
                     raise ThrottledError(
-                        f"{self.host} kept throttling {family} requests (HTTP {status}) for longer than the retry "
-                        f"deadline of {policy.deadline:.0f} s (--retry-deadline)"
+                        f"{self.host} kept throttling {family} requests (HTTP {status}) for {elapsed:.0f} s, and waiting "
+                        f"as asked would pass the retry deadline of {policy.deadline:.0f} s (--retry-deadline)"
                         + (f"; its last answer asked to wait {verdict.retry_after:.0f} s" if verdict.retry_after else ""))
                 raise api_error(status, code, f"gave up after {attempt} attempts: {verdict.reason}", target,
                                 too_slow=verdict.too_slow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import traceback
@@ -24,12 +25,23 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workspace-url", "--host", dest="workspace_url", help="workspace URL, e.g. https://adb-123.azuredatabricks.net (overrides the profile; env DATABRICKS_HOST or DATABRICKS_WORKSPACE_URL)")
     group.add_argument("--token", help="personal access token (overrides the profile; prefer env DATABRICKS_TOKEN, which stays out of the process list)")
     group.add_argument("--list-profiles", action="store_true", help="print the profiles in ~/.databrickscfg and exit")
-    group.add_argument("--retry-deadline", type=float, default=120.0, metavar="SECONDS",
+    group.add_argument("--retry-deadline", type=positive_number, default=120.0, metavar="SECONDS",
                        help="how long one request keeps retrying before it counts as failed (default 120; the first check of the host gives up within 30 s)")
     out = parser.add_argument_group("logging")
     out.add_argument("--debug", action="store_true", help="log every request retry with its reason and wait, on stderr")
     out.add_argument("--quiet", action="store_true", help="log errors only (on stderr)")
     out.add_argument("--log-file", metavar="PATH", help="also append the log to PATH (INFO, or DEBUG with --debug, even with --quiet)")
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0 (float() alone takes nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
 
 
 def print_profiles() -> int:

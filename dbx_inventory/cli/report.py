@@ -50,5 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     html = render_html(current.records, header, previous.records if previous else None,
                        os.path.basename(args.previous) if args.previous else "")
     write_text(args.output, html)
-    print(f"Report of {plural(len(current.records), 'user')} written to {args.output}", file=sys.stderr)
+    where = "standard output" if args.output == "-" else args.output
+    print(f"Report of {plural(len(current.records), 'user')} written to {where}", file=sys.stderr)
     return ExitCode.OK

@@ -14,7 +14,7 @@ from ..outputs.logs import setup_logging
 from ..outputs.writers import OutputFormat
 from ..scan.options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, DEFAULT_WORKERS, scan_options
 from ..scan.run import execute
-from .common import add_auth_arguments, print_profiles
+from .common import add_auth_arguments, positive_number, print_profiles
 
 log = logging.getLogger("dbx_inventory")
 
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("users", nargs="*", metavar="USER", help="user names to scan (before --users-file users)")
     p.add_argument("--users-file", metavar="FILE", help="one user per line (# comments, blank lines skipped), or a CSV whose header names a userName/email/login column; - reads stdin")
-    p.add_argument("--users-column", metavar="NAME", help="the column of user names in a CSV users file, when it is none of userName, email, mail, login, user, applicationId")
+    p.add_argument("--users-column", metavar="NAME", help="the column of user names in a CSV users file, when it is none of userName (user_name, User Name), email (Email Address), mail, login, user, applicationId")
     p.add_argument("--all-homes", action="store_true", help="scan every user (active and deactivated), every service principal, and every home folder, including those of removed users; no users file needed")
     p.add_argument("--locations", default="home", metavar="LIST", help="exactly where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
     p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT.format(format='csv')}, or .json/.jsonl for those formats; - for stdout; with one user on the command line, only when given)")
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--no-parallel", action="store_true", help="one request at a time")
     speed.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N", help=f"concurrent requests per API family (default {DEFAULT_WORKERS})")
     speed.add_argument("--no-progress", action="store_true", help="no progress display (it only appears when stderr is a terminal)")
-    speed.add_argument("--max-rps", type=float, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
+    speed.add_argument("--max-rps", type=positive_number, default=None, metavar="N", help="never exceed N requests/s per API family (leave headroom for other tools)")
     p.add_argument("--exact-notebook-sizes", action="store_true", help="measure notebooks by exporting them (one request each, through the export API's own pacer) instead of estimating them; notebooks over the 10 MB export cap stay estimated")
     spark = p.add_argument_group("Spark mode (the same scan as Spark tasks; see README)")
     spark.add_argument("--cluster-id", default=os.environ.get("DATABRICKS_CLUSTER_ID") or None,

@@ -21,6 +21,7 @@ from ..core.locations import Location
 from ..core.summary import Entry, ScanTarget
 from .columns import iso_ms
 from .csv_safe import write_csv
+from .writers import atomic_text
 
 FIELDS = ["user", "owner_status", "file_system", "location", "path", "object_type", "size", "size_estimated",
           "modified"]
@@ -40,6 +41,9 @@ def files_output_kind(path: str) -> str:
         return "jsonl"
     if ext == ".csv":
         return "csv"
+    if path == "-":
+        raise InputError("--files-output needs a file ending in .csv, .jsonl or .parquet: the list is written as the "
+                         "scan goes, and converted at the end, so it cannot go to standard output")
     raise InputError(f"--files-output must end in .csv, .jsonl or .parquet, not {ext or 'nothing'}: {path}")
 
 
@@ -137,28 +141,27 @@ class FilesOutput:
             raise self._error(exc) from None
 
     def _convert(self) -> None:
-        tmp = self.path + ".tmp"
         records = (rec for _, rec in self._lines(self.part))
-        if self.kind == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            types = {"size": pa.int64(), "size_estimated": pa.bool_()}
-            schema = pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
-            with pq.ParquetWriter(tmp, schema) as writer:
-                batch: list[dict[str, Any]] = []
-                for rec in records:
-                    batch.append(rec)
-                    if len(batch) >= BATCH:
-                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                        batch = []
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-        else:
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        if self.kind != "parquet":
+            with atomic_text(self.path) as fh:
                 if self.kind == "csv":
                     write_csv(fh, records, FIELDS, numeric=("size", "size_estimated"))
                 else:
                     fh.writelines(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        target = os.path.realpath(self.path)  # through a symlink, never over it
+        tmp = target + ".tmp"
+        types = {"size": pa.int64(), "size_estimated": pa.bool_()}
+        schema = pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            batch: list[dict[str, Any]] = []
+            for rec in records:
+                batch.append(rec)
+                if len(batch) >= BATCH:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    batch = []
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+        os.replace(tmp, target)

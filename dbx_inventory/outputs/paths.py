@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Sequence
 
 from ..api.errors import InputError
@@ -22,11 +23,19 @@ NamedPath = tuple[str, "str | None"]
 
 def same_file(a: str, b: str) -> bool:
     if a == STDIO or b == STDIO:
-        return a == b
+        return a == b or _is_stdout(b if a == STDIO else a)
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
         return _normalised(a) == _normalised(b)
+
+
+def _is_stdout(path: str) -> bool:
+    """`/dev/stdout`, `/dev/fd/1` and the like: the very file this process writes its standard output to."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):  # no such file, or no real stdout (a notebook)
+        return False
 
 
 def _normalised(path: str) -> str:
@@ -41,7 +50,7 @@ def refuse_collisions(outputs: Sequence[NamedPath], inputs: Sequence[NamedPath] 
     given_inputs = [(name, path) for name, path in inputs if path and path != STDIO]
     for (name_a, a), (name_b, b) in itertools.combinations(given_outputs, 2):
         if name_a != name_b and same_file(a, b):
-            where = "standard output" if a == STDIO else f"the same file ({b})"
+            where = "standard output" if STDIO in (a, b) else f"the same file ({b})"
             raise InputError(f"{name_a} and {name_b} both write to {where}: give each its own path")
     for (out_name, out), (in_name, inp) in itertools.product(given_outputs, given_inputs):
         if out_name != in_name and same_file(out, inp):

@@ -78,7 +78,8 @@ def run_summary(results: Sequence[UserResult], output: str | None, host: str = "
     where = f"; inventory: {output}" if output and output != "-" else ""
     return (
         f"Scanned {plural(len(results), 'user')}{' of ' + host if host else ''}: {counts['success']} with files, {counts['empty']} empty, "
-        f"{counts['error']} failed; {plural(files, 'file')}, {human_bytes(size)}{where}"
+        f"{counts['error']} failed; {plural(files, 'file')}, {human_bytes(size)}"
+        f"{' in the users scanned completely' if counts['error'] else ''}{where}"
     )
 
 

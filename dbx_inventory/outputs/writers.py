@@ -13,6 +13,7 @@ import glob
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
@@ -37,13 +38,23 @@ NUMERIC_COLUMNS = frozenset(c.name for c in COLUMNS if c.kind != "string")
 
 @contextlib.contextmanager
 def atomic_text(path: str) -> Iterator[IO[str]]:
-    """A text file that appears at `path` complete or not at all; `-` is stdout."""
+    """A text file that appears at `path` complete or not at all; `-` is stdout.
+
+    A symlink is written through, to the file it points to: renaming over the link itself would replace the
+    link with a plain file (and, as root, `-o /dev/stdout` would replace the system's /dev/stdout). A path
+    that is not a regular file (a terminal, a pipe, /dev/null) cannot be renamed over: it is written as it is.
+    """
     if path == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = f".{os.path.basename(path)}.tmp-"
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        with open(target, "w", encoding="utf-8", newline="") as special:
+            yield special
+        return
+    directory = os.path.dirname(target)
+    prefix = f".{os.path.basename(target)}.tmp-"
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an inventory gets the permissions of any new file
     try:
@@ -51,7 +62,7 @@ def atomic_text(path: str) -> Iterator[IO[str]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

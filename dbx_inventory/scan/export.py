@@ -26,6 +26,7 @@ from .identities import Directory, all_homes, list_homes, owner_status
 from .listers import dbfs_disabled
 from .options import DEFAULT_RETRY_DEADLINE
 from .users import Principal, iter_principals
+from .users_input import unreadable_names
 
 log = logging.getLogger("dbx_inventory")
 
@@ -63,6 +64,11 @@ def export(options: ExportOptions) -> list[dict[str, str]]:
     if options.output:
         write_text(options.output, render(rows, options.details))
         log.info("Exported %d %s to %s", len(rows), options.what, options.output)
+        lost = unreadable_names((r["userName"] for r in rows), csv_file=options.details)
+        if lost:  # a list that, read back with --users-file, would scan other names than these
+            log.warning("%d of these names cannot be read back exactly from a users file (%s%s): scan them with "
+                        "--all-homes%s", len(lost), ", ".join(repr(n) for n in lost[:3]), ", ..." if len(lost) > 3 else "",
+                        "" if options.details else ", or export them with --details")
     return rows
 
 

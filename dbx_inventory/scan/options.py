@@ -5,6 +5,7 @@ below takes this object (or one derived from it), never an argparse Namespace.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ class ScanOptions:
         if self.files_output:
             outputs += [("--files-output", self.files_output), ("--files-output", self.files_output + ".part")]
         if self.uses_checkpoint:
-            outputs += [("--checkpoint", self.checkpoint), ("--checkpoint", self.checkpoint + ".lock")]
+            outputs += [("--checkpoint", self.checkpoint + suffix) for suffix in ("", ".lock", ".lock.pid", ".tmp")]
         return outputs, [("--users-file", self.users_file), ("--compare", self.compare)]
 
     def walk_options(self) -> WalkOptions:
@@ -138,6 +139,10 @@ class ScanOptions:
         """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
         return {"file_systems": list(self.file_systems), "locations": list(self.locations),
                 "size_estimate": self.size_estimate, "exact_notebook_sizes": self.exact_notebook_sizes}
+
+
+def _positive(x: float) -> bool:
+    return math.isfinite(x) and x > 0  # nan compares false with everything: refused here, not retried forever
 
 
 def on_databricks_cluster() -> bool:
@@ -179,8 +184,8 @@ def scan_options(
     checks = [
         (size_estimate < 0, "--size-estimate must be 0 or more"),
         (workers < 1, "--workers must be at least 1"),
-        (max_rps is not None and max_rps <= 0, "--max-rps must be positive"),
-        (retry_deadline <= 0, "--retry-deadline must be positive"),
+        (max_rps is not None and not _positive(max_rps), "--max-rps must be a positive number"),
+        (not _positive(retry_deadline), "--retry-deadline must be a positive number of seconds"),
         (chunk_size < 1, "--chunk-size must be at least 1"),
         (top < 0, "--top must be 0 or more"),
         (sum(bool(x) for x in (spark_remote, spark_master, serverless or cluster_id, spark_active)) > 1,

@@ -51,8 +51,8 @@ def _name_column(header: list[str], wanted: str | None, path: str) -> int:
     if wanted:
         raise InputError(f"users file {path} has no column {wanted!r}; its columns: {found}")
     raise InputError(f"users file {path} starts with a header ({found}) that names no column of user names: "
-                     "give the column with --users-column NAME, or use one of userName, email, mail, login, user, "
-                     "applicationId")
+                     "give the column with --users-column NAME, or use one of userName (user_name, User Name), "
+                     "email (Email Address), mail, login, user, applicationId")
 
 
 def _header_fields(line: str, wanted: str | None) -> tuple[list[str], str]:
@@ -71,39 +71,53 @@ def _looks_like_header(fields: list[str]) -> bool:
     return known or (len(fields) > 1 and not any("@" in f for f in fields))
 
 
-def _check_name(name: str, line: int, path: str) -> str:
-    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+def _check_name(name: str, line: int, path: str, tab_ok: bool = False) -> str:
+    if len(name) > MAX_NAME or any((ord(c) < 32 and not (tab_ok and c == "\t")) or ord(c) == 127 for c in name):
         what = f"longer than {MAX_NAME} characters" if len(name) > MAX_NAME else "holds a control character"
         raise InputError(f"users file {path}, line {line}: this cannot be a user name ({what})")
     return name
 
 
+def unreadable_names(names: Iterable[str], csv_file: bool) -> list[str]:
+    """Names a users file cannot carry exactly: spaces or tabs at either end (trimmed when read), control
+    characters, and in a plain list a leading `#` (a comment). The exporter warns about them."""
+    return [n for n in names if n != n.strip(" \t") or any(ord(c) < 32 or ord(c) == 127 for c in n.replace("\t", "" if csv_file else "\t"))
+            or (not csv_file and n.startswith("#"))]
+
+
 def parse_users_text(text: str, path: str = "-", column: str | None = None) -> list[InputUser]:
-    """Users from a file's text: one per line, or a CSV whose header names the column of user names."""
+    """Users from a file's text: one per line, or a CSV whose header names the column of user names.
+
+    Lines end at a newline only (not at the other characters Python's splitlines() takes for line ends, such
+    as U+2028, which a folder name may hold); names are trimmed of spaces and tabs. In a plain list, `#`
+    starts a comment; in a CSV, every row after the header is data, and a quoted cell keeps a tab."""
     text = text.lstrip("\ufeff")
-    lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
+    raw = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+    lines = [(n, ln.strip(" \t")) for n, ln in enumerate(raw, 1)]
     lines = [(n, ln) for n, ln in lines if ln and not ln.startswith("#")]
     if not lines:
         return []
-    first, delimiter = _header_fields(lines[0][1], column)
-    if column or _looks_like_header(first):
-        index = _name_column(first, column, path)
-        normalised = [_norm(h) for h in first]
-        status_at = normalised.index("ownerstatus") if "ownerstatus" in normalised else None
-        display_at = normalised.index("displayname") if "displayname" in normalised else None
+    header_line, header = lines[0]
+    first, delimiter = _header_fields(header, column)
+    if not (column or _looks_like_header(first)):
+        return [InputUser(_check_name(ln, n, path)) for n, ln in lines]
+    index = _name_column(first, column, path)
+    normalised = [_norm(h) for h in first]
+    status_at = normalised.index("ownerstatus") if "ownerstatus" in normalised else None
+    display_at = normalised.index("displayname") if "displayname" in normalised else None
 
-        def cell(row: list[str], at: int | None) -> str:
-            return unescape(row[at].strip()) if at is not None and len(row) > at else ""
+    def cell(row: list[str], at: int | None) -> str:
+        return unescape(row[at].strip(" \t")) if at is not None and len(row) > at else ""
 
-        users = []
-        rows = csv.reader(io.StringIO("\n".join(ln for _, ln in lines[1:])), delimiter=delimiter)
-        for (number, _), row in zip(lines[1:], rows):
-            name = cell(row, index)
-            if name:
-                users.append(InputUser(_check_name(name, number, path), as_owner_status(cell(row, status_at)),
-                                           cell(row, display_at)))
-        return users
-    return [InputUser(_check_name(ln, n, path)) for n, ln in lines]
+    users = []
+    rows = csv.reader(io.StringIO("\n".join(raw[header_line:])), delimiter=delimiter)
+    for row in rows:
+        name = cell(row, index)
+        if name:
+            number = header_line + rows.line_num
+            users.append(InputUser(_check_name(name, number, path, tab_ok=True), as_owner_status(cell(row, status_at)),
+                                   cell(row, display_at)))
+    return users
 
 
 def dedupe(users: Iterable[InputUser]) -> list[InputUser]:
@@ -135,7 +149,7 @@ def read_users_file(path: str, column: str | None = None) -> list[InputUser]:
 
 
 def collect_users(positional: Iterable[str], users_file: str | None, column: str | None = None) -> list[InputUser]:
-    names = [InputUser(n.strip()) for n in positional if n.strip()]
+    names = [InputUser(n.strip(" \t")) for n in positional if n.strip(" \t")]
     if users_file:
         names += read_users_file(users_file, column)
     return dedupe(names)

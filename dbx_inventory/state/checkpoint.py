@@ -224,12 +224,13 @@ class Checkpoint:
                 self._sync_failure = exc
 
     def _replace(self, records: list[dict[str, Any]]) -> None:
-        tmp = self.path + ".tmp"
+        target = os.path.realpath(self.path)  # through a symlink, never over it
+        tmp = target + ".tmp"
         with open(tmp, "wb") as fh:
             fh.write(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records))
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        os.replace(tmp, target)
 
     def record(self, result: UserResult) -> None:
         """Append one user, written at once; synced to the disk within a second. A failed write (a full disk)

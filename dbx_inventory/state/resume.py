@@ -80,6 +80,10 @@ class RunCheckpoint:
             changed = [f"{OPTION_NAMES.get(key, key)} {_shown(before.get(key))} then, {_shown(identity.options.get(key))} "
                        f"now{f' ({why[key]})' if key in why else ''}"
                        for key in sorted(set(before) | set(identity.options)) if before.get(key) != identity.options.get(key)]
+            differing = {key for key in set(before) | set(identity.options) if before.get(key) != identity.options.get(key)}
+            if differing <= set(why):  # the same command; the workspace changed under it
+                self._refuse(f"checkpoint {self.path} cannot be finished the same way: {'; '.join(why[k] for k in sorted(differing))}, "
+                             "which was not so when it was made: delete it to start over (or undo that change)")
             self._refuse(f"checkpoint {self.path} was made with other options ({'; '.join(changed)}): rerun with the "
                          "same options, or delete it to start over")
         listed = header.users
