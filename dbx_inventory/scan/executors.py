@@ -68,11 +68,13 @@ def choose_executor(client: RestClient, options: ScanOptions, start: SparkStart 
     """The executor for `todo` users. Spark mode asked for by the admin scans here while Spark opens, then on
     Spark, and a failure to start stops the run. With --fallback-local, or Spark chosen only because the run is
     on a cluster, Spark may turn out unusable: wait for the verdict, and scan here if so."""
-    walker = Walker(client, options.walk_options(), observer=observer)
+    def walker() -> Walker:
+        return Walker(client, options.walk_options(), observer=observer)
+
     if start is None or options.spark is None or not todo:
-        return LocalExecutor(walker)
+        return LocalExecutor(walker())
     if not (options.fallback_local or options.spark.automatic):
-        return HeadStart(walker, start, client)
+        return HeadStart(walker(), start, client)
     try:
         return SparkExecutor(start, start.result())
     except InventoryError as exc:
@@ -81,4 +83,4 @@ def choose_executor(client: RestClient, options: ScanOptions, start: SparkStart 
             log.warning("Spark mode cannot run (%s); --fallback-local: scanning from this machine", exc)
         else:  # the automatic choice on a cluster, not the admin's request: scan from the driver
             log.info("no usable Spark session on this cluster (%s): scanning from the driver", exc)
-        return LocalExecutor(walker)
+        return LocalExecutor(walker())
