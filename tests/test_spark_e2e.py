@@ -17,7 +17,10 @@ from dbx_inventory.api.errors import ConfigError
 from dbx_inventory.core.locations import HOME_DBFS
 from dbx_inventory.core.summary import ScanTarget
 from dbx_inventory.scan.options import SparkTarget
-from dbx_inventory.scan.spark import SparkScanner, TaskOptions, _scan_partition, ship_package
+from dbx_inventory.scan.spark.preflight import check_python
+from dbx_inventory.scan.spark.scanner import SparkScanner
+from dbx_inventory.scan.spark.session import ship_package
+from dbx_inventory.scan.spark.task import TaskOptions, scan_partition
 from dbx_inventory.scan.walker import WalkOptions
 from emulator import Faults
 from tests.conftest import (
@@ -81,7 +84,7 @@ def test_token_is_not_in_the_shipped_task(tmp_path):
 
     ship_package()
     opts = TaskOptions("http://127.0.0.1:1", WalkOptions((HOME_DBFS,), 2), None, 5.0, MaskedToken(TOKEN))
-    payload = cloudpickle.dumps(_scan_partition(opts))
+    payload = cloudpickle.dumps(scan_partition(opts))
     assert TOKEN.encode() not in payload and TOKEN.encode("utf-16-le") not in payload
     assert b"dbx_inventory" in payload  # shipped by value: the code itself is in the payload
     assert TOKEN not in repr(opts)
@@ -161,10 +164,8 @@ class FakeSession:
 
 
 def test_python_version_mismatch_stops_with_both_versions():
-    scanner = SparkScanner(SparkTarget(master="local[1]"), None, None, 10, None)  # type: ignore[arg-type]
-    scanner.spark = FakeSession("3.12")
     with pytest.raises(ConfigError) as info:
-        scanner.check_python()
+        check_python(FakeSession("3.12"), SparkTarget(master="local[1]"), None)
     here = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert here in str(info.value) and "3.12" in str(info.value)
 
@@ -207,7 +208,7 @@ class _Frame:
 
 
 def test_abandoned_operation_costs_one_chunk_and_reconnects(server, workspace, truth, monkeypatch):
-    import dbx_inventory.scan.spark as spark_mode
+    import dbx_inventory.scan.spark.session as spark_mode
 
     fresh = []
     monkeypatch.setattr(spark_mode, "open_session", lambda target, cfg: fresh.append(1) or LocalArrowSession())

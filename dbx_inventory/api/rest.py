@@ -227,6 +227,11 @@ class RestClient:
         """How each API family is paced now, for the progress line and --debug."""
         return [p.state() for p in self.pacers.values()]
 
+    def learned_rates(self) -> dict[str, float]:
+        """The request rate of each API family whose limit was learned from the workspace's 429s (not only
+        --max-rps): what a Spark task, or the next chunk's tasks, start from."""
+        return {f: s.rate for f, p in self.pacers.items() if (s := p.state()).limit_found and s.rate}
+
     def throttled(self) -> int:
         return sum(p.throttled for p in self.pacers.values())
 

@@ -10,14 +10,18 @@ as Spark tasks on the cluster's session. See NOTEBOOK_USAGE.md.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from ..api.errors import InputError
 from ..outputs.columns import record
 from ..outputs.logs import setup_logging
+from ..outputs.text import run_summary
 from ..scan.options import NO_OUTPUT, scan_options
 from ..scan.run import execute
+
+log = logging.getLogger("dbx_inventory")
 
 
 def run_inventory(users: Iterable[str] = (), spark: Any = None, log_file: str | None = None, **options: Any) -> Any:
@@ -33,8 +37,13 @@ def run_inventory(users: Iterable[str] = (), spark: Any = None, log_file: str | 
         raise InputError(f"invalid option for run_inventory: {exc}") from None
     setup_logging(opts.debug, opts.quiet, log_file=log_file)
     outcome = execute(opts)
+    # Nothing printed: the caller has the records. The log says how the run ended.
+    if outcome.note:
+        log.warning("%s", outcome.note)
+    else:
+        log.info("%s", run_summary(outcome.results, outcome.output, outcome.host))
     if spark is not None:
-        from ..scan.spark import inventory_dataframe
+        from ..scan.spark.tables import inventory_dataframe
 
         return inventory_dataframe(spark, outcome.results)
     return [record(r) for r in outcome.results]

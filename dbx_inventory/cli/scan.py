@@ -10,10 +10,12 @@ from collections.abc import Sequence
 
 from ..api.errors import InputError
 from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..outputs.changes import compare
 from ..outputs.logs import setup_logging
+from ..outputs.text import changes_table, plain_tables, print_summary, run_summary, summary_tables, user_report
 from ..outputs.writers import OutputFormat
 from ..scan.options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, DEFAULT_WORKERS, scan_options
-from ..scan.run import execute
+from ..scan.run import ScanOutcome, execute, now_iso
 from .common import add_auth_arguments, positive_number, print_profiles
 
 log = logging.getLogger("dbx_inventory")
@@ -96,7 +98,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(options.debug, options.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
-    return execute(options).exit_code
+    outcome = execute(options)
+    report(outcome)
+    return outcome.exit_code
+
+
+def report(outcome: ScanOutcome) -> None:
+    """The end of a run on the terminal: what an interrupted run kept, the one-user report, or the summary
+    tables (on stderr when the inventory went to stdout), then the closing log line."""
+    if outcome.note:
+        print(outcome.note, file=sys.stderr)
+        return
+    options = outcome.options
+    assert options is not None, "a finished run's outcome carries its options"
+    stream = sys.stderr if outcome.output == "-" else sys.stdout
+    if options.single:
+        print(user_report(outcome.results[0], options.size_estimate), file=stream)
+        if options.locations != ("home",) or len(options.file_systems) < 2:  # not the usual two homes: say so
+            print(f"  {outcome.where}", file=stream)
+        if outcome.top_files:
+            print(plain_tables(summary_tables([], outcome.top_files)[-1:]), file=stream)
+    elif not options.quiet:
+        tables = summary_tables(outcome.results, outcome.top_files)
+        if outcome.previous:
+            tables.append(changes_table(compare(outcome.records, outcome.previous.records), options.compare or ""))
+        print_summary(tables, sys.stderr, f"Inventory of {outcome.host}, {now_iso()}\n{outcome.where}")
+    log.info("%s", run_summary(outcome.results, outcome.output, outcome.host))
 
 
 def entry() -> None:

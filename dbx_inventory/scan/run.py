@@ -1,14 +1,17 @@
 """The scan pipeline behind databricks_user_files_simple.py and the notebook entry point: users in, inventory
-out, with checkpoints, outputs and the choice of executor (the local walker or Spark tasks)."""
+out. `plan_run` decides from the options alone; `execute` runs the plan under one ExitStack that owns every
+lifetime (the client, the checkpoint, the files output, Spark, the executor) and returns an outcome that cli/
+reports; `publish` writes every output. The executor (scan/executors.py) is chosen once and received as an
+object."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
@@ -19,58 +22,124 @@ from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..api.rest import RestClient
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
 from ..core.summary import Entry, ScanTarget, UserResult
-from ..outputs.changes import Basis, compare, differences
+from ..outputs.changes import Basis, differences
 from ..outputs.columns import record
 from ..outputs.files_output import FilesOutput
 from ..outputs.html_report import render_html
-from ..outputs.inventory_file import read_inventory
+from ..outputs.inventory_file import Record, SavedInventory, read_inventory
 from ..outputs.progress import Progress
-from ..outputs.text import (
-    changes_table,
-    human_bytes,
-    plain_tables,
-    print_summary,
-    run_summary,
-    summary_tables,
-    user_report,
-)
+from ..outputs.text import human_bytes
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
 from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
-from .head_start import HeadStart
+from .executors import Executor, choose_executor
 from .identities import find_targets
 from .listers import dbfs_disabled
 from .options import ScanOptions
-from .spark import SparkScanner, SparkStart
-from .users_input import collect_users
-from .walker import Observer, Walker
+from .spark.start import SparkStart
+from .spark.tables import write_tables
+from .users_input import InputUser, collect_users
+from .walker import Observer
 
 log = logging.getLogger("dbx_inventory")
 
 
 @dataclass
 class ScanOutcome:
+    """What a run found, for cli/ to report (the notebook entry point returns the results)."""
+
     results: list[UserResult]  # input order; empty when interrupted
     exit_code: ExitCode
     top_files: list[BigFile] = field(default_factory=list)
+    options: ScanOptions | None = None  # as the run ended up scanning (DBFS left out if disabled)
+    host: str = ""
+    output: str | None = None  # where the inventory went ("-": stdout)
+    where: str = ""  # the places scanned and left out, in words
+    records: list[Record] = field(default_factory=list)  # the results as records, with --compare
+    previous: SavedInventory | None = None  # the inventory of --compare
+    note: str | None = None  # an interrupted run: what is kept, and how to go on
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What the options alone decide, before any file is read or any request made."""
+
+    single: bool  # one user on the command line: a readable report
+    output: str | None  # the inventory: a path, "-" for stdout, or None
+    misnamed: str | None  # a warning: the file's name says another format than the one written
+
+
+def plan_run(options: ScanOptions) -> RunPlan:
+    output = options.output_path(options.single)
+    named = _FORMAT_OF_EXTENSION.get(os.path.splitext(output or "")[1].lower())
+    misnamed = None
+    if named is not None and named != options.format:
+        # JSON in a file named .csv is written as asked, with a word: the next reader goes by the name.
+        misnamed = (f"--format {options.format.value} writes {options.format.value.upper()} into {output}, whose "
+                    f"name says {named.value.upper()}")
+    return RunPlan(options.single, output, misnamed)
 
 
 def execute(options: ScanOptions) -> ScanOutcome:
     """The whole run after argument parsing: the command line and the notebook entry point share it."""
+    plan = plan_run(options)
+    inputs, remote_output, files_out, previous = _before_requests(options, plan)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(contextlib.closing(connect(
+            options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline, check=False)))
+        checkpoint = stack.enter_context(contextlib.closing(_Checkpoint(options)))
+        checkpoint.claim()  # before any request: an unfinished run's checkpoint is never overwritten
+        if files_out:
+            stack.callback(files_out.close, complete=False)  # does nothing once closed complete
+        client.access.check()
+        options, not_scanned = _without_disabled_dbfs(client, options)
+        _warn_unlike(client, options, previous)
+        start = stack.enter_context(contextlib.closing(SparkStart(client, options))) if options.spark else None
+        top = TopFiles(options.top) if options.top else None
+        targets, names, done = _find_users(client, options, inputs, not_scanned, checkpoint, top is not None)
+        if plan.output and remote_output:
+            check_volume_directory(client, plan.output)
+        if files_out:
+            files_out.open(set(done) if checkpoint.file and options.resume else None)
+        todo = _todo(targets, done)
+        progress = Progress(len(targets), len(targets) - len(todo), client, enabled=options.progress)
+        watchers = [o.observe for o in (progress, files_out, top) if o is not None]
+        executor = stack.enter_context(contextlib.closing(
+            choose_executor(client, options, start, len(todo), _fan_out(watchers))))
+        with checkpoint.kept_on_failure():
+            results, interrupted = scan_users(executor, todo, done, len(targets), progress,
+                                              _recorder(files_out, checkpoint))
+        _log_pacing(client, executor, options.debug)
+        if files_out:
+            files_out.close(complete=not interrupted)
+        if interrupted:
+            return ScanOutcome([], ExitCode.INTERRUPTED, note=_interrupted(options, len(results), len(names), checkpoint))
+        ordered = [results[n] for n in names]  # input order, whatever order users finished in
+        why_not = {**options.left_out(), **not_scanned}
+        records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous,
+                          _header(client, options, not_scanned, why_not))
+    code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
+    return ScanOutcome(ordered, code, top.largest() if top else [], options, client.host, plan.output,
+                       places_line(options.locations, options.file_systems, why_not), records, previous)
+
+
+def _before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser], bool, FilesOutput | None,
+                                                                     SavedInventory | None]:
+    """The users named, and every output checked and input read, before the first request: a bad argument or
+    an unwritable path costs nothing."""
     inputs = [] if options.all_homes else collect_users(options.users, options.users_file, options.users_column)
     if not options.all_homes and not inputs:
         if options.users_file:
             source = "standard input" if options.users_file == "-" else f"the users file {options.users_file}"
             raise InputError(f"no users to scan: {source} holds no user names (blank lines and # comments are skipped)")
         raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
-    single = options.single
-    output = options.output_path(single)
-    remote_output = is_remote_volume(output)
-    _warn_if_misnamed(output, options.format)
-    if output and not remote_output:
-        check_writable(output)
+    remote_output = is_remote_volume(plan.output)
+    if plan.misnamed:
+        log.warning("%s", plan.misnamed)
+    if plan.output and not remote_output:
+        check_writable(plan.output)
     if is_remote_volume(options.files_output):
         raise InputError("--files-output to a Volume works on a cluster (where Volumes are mounted): write it locally here")
     files_out = FilesOutput(options.files_output, options.size_estimate) if options.files_output else None
@@ -78,126 +147,156 @@ def execute(options: ScanOptions) -> ScanOutcome:
         if extra:
             check_writable(extra)
     previous = read_inventory(options.compare) if options.compare else None  # a bad file fails before scanning
+    return inputs, remote_output, files_out, previous
 
-    client = connect(options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline,
-                     check=False)
-    session = RunCheckpoint(options.checkpoint, options.resume) if options.uses_checkpoint else None
-    top = TopFiles(options.top) if options.top else None
-    observers = [o.observe for o in (files_out, top) if o is not None]
-    not_scanned: dict[str, str] = {}
-    spark_start: SparkStart | None = None
-    try:
-        if session:
-            session.claim()  # before any request: an unfinished run's checkpoint is never overwritten
-        client.access.check()
-        options = _without_disabled_dbfs(client, options, not_scanned)
-        if previous and options.compare:
-            _warn_unlike(Basis.of("this scan", [], {"host": client.host, "options": options.result_options()}),
-                         Basis.of(options.compare, previous.records, previous.header))
-        spark_start = SparkStart(client, options) if options.spark else None
-        homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
-        targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
-                               bool(options.users_file), homes)
-        names = [t.name for t in targets]
-        streams = {"files_output": options.files_output} if options.files_output else {}
-        identity = Header(client.host, options.result_options(), None if options.all_homes else tuple(names), streams)
-        why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
-        done = session.open(identity, why) if session else {}
-        if done and top:
-            log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
-                        "before it are not known", len(done))
-        # Every home of a run that found its users itself, also those found by an earlier part of it.
-        names += [n for n in done if n not in set(names)] if options.all_homes else []
-        if output and remote_output:
-            check_volume_directory(client, output)
-        if files_out:
-            files_out.open(set(done) if session and options.resume else None)
+
+class _Checkpoint:
+    """The run's checkpoint for the length of the run (none for a quick look at one user): claimed before any
+    request, removed once the inventory is written, else kept for --resume (`close`)."""
+
+    def __init__(self, options: ScanOptions) -> None:
+        self.path = options.checkpoint
+        self.file = RunCheckpoint(options.checkpoint, options.resume) if options.uses_checkpoint else None
+        self._closed = False
+
+    def claim(self) -> None:
+        if self.file:
+            self.file.claim()
+
+    def open(self, identity: Header, why: dict[str, str]) -> dict[str, UserResult]:
+        return self.file.open(identity, why) if self.file else {}
+
+    def record(self, result: UserResult) -> None:
+        if self.file:
+            self.file.record(result)
+
+    def finish(self) -> None:
+        if self.file and not self._closed:
+            self._closed = True
+            self.file.finish()
+
+    def close(self) -> None:
+        if self.file and not self._closed:
+            self._closed = True
+            self.file.abandon()
+
+    @contextlib.contextmanager
+    def kept_on_failure(self) -> Iterator[None]:
+        """Stopped after users were saved (credentials gone, host lost, a full disk): say what is kept and how
+        to go on."""
         try:
-            results, interrupted = scan_users(client, options, targets, done, session, observers,
-                                              files_out.sync if files_out else None, spark_start)
+            yield
         except InventoryError as exc:
-            if session is None or not session.holds_results:
+            if self.file is None or not self.file.holds_results:
                 raise
-            # Stopped mid-scan (credentials gone, host lost, a full disk): say what is kept and how to go on.
-            raise type(exc)(f"{exc}; the users done so far are saved in {options.checkpoint}: once that is "
+            raise type(exc)(f"{exc}; the users done so far are saved in {self.path}: once that is "
                             "fixed, run the same command with --resume to finish") from None
-        if files_out:
-            files_out.close(complete=not interrupted)
-            files_out = None
-        if interrupted:
-            where = f" and saved in {options.checkpoint}" if session else ""
-            part = f" (the file list so far is in {options.files_output}.part)" if options.files_output else ""
-            print(f"interrupted: {len(results)} of {len(names)} users done{where}{part}; run the same command "
-                  "with --resume to continue", file=sys.stderr)
-            return ScanOutcome([], ExitCode.INTERRUPTED)
-        ordered = [results[n] for n in names]  # input order, whatever order users finished in
-        records = [record(r) for r in ordered] if options.html or previous else []
-        header: dict[str, object] = {"tool_version": __version__, "host": client.host,
-                                     "options": options.result_options(), "generated_at": now_iso()}
-        if not_scanned:
-            header["not_scanned"] = not_scanned
-        why_not = {**options.left_out(), **not_scanned}
-        header["places"] = {"scanned": [loc.describe() for loc in options.walk_options().locations],
-                            "not_scanned": places_not_scanned(options.locations, options.file_systems, why_not)}
-        if output and remote_output:
-            upload(client, output, render_inventory(ordered, options.format, header).encode("utf-8"))
-        elif output:
-            try:
-                write_inventory(output, ordered, options.format, header)
-            except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
-                if session:
-                    session.finish()
-                    session = None
-                raise
-        if options.html:
-            write_text(options.html, render_html(records, header,
-                                                 previous.records if previous else None,
-                                                 os.path.basename(options.compare or "")))
-        if session:
-            session.finish()
-            session = None
-    finally:
-        if spark_start:
-            spark_start.close()
-        if files_out:
-            files_out.close(complete=False)
-        if session:
-            session.abandon()
-        client.close()
-    host = client.host
-    largest = top.largest() if top else []
-    report_stream = sys.stderr if output == "-" else sys.stdout
-    where = places_line(options.locations, options.file_systems, why_not)
-    if single:
-        print(user_report(ordered[0], options.size_estimate), file=report_stream)
-        if options.locations != ("home",) or len(options.file_systems) < 2:  # not the usual two homes: say so
-            print(f"  {where}", file=report_stream)
-        if largest:
-            print(plain_tables(summary_tables([], largest)[-1:]), file=report_stream)
-    elif not options.quiet:
-        tables = summary_tables(ordered, largest)
-        if previous:
-            tables.append(changes_table(compare(records, previous.records), options.compare or ""))
-        print_summary(tables, sys.stderr, f"Inventory of {host}, {now_iso()}\n{where}")
-    log.info("%s", run_summary(ordered, output, host))
-    code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
-    return ScanOutcome(ordered, code, largest)
 
 
-def _warn_unlike(new: Basis, old: Basis) -> None:
+def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser], not_scanned: dict[str, str],
+                checkpoint: _Checkpoint, top: bool) -> tuple[list[ScanTarget], list[str], dict[str, UserResult]]:
+    """The targets (names resolved to homes), every name of the inventory in order, and the users an earlier part
+    of this run has done."""
+    homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
+    targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
+                           bool(options.users_file), homes)
+    names = [t.name for t in targets]
+    streams = {"files_output": options.files_output} if options.files_output else {}
+    identity = Header(client.host, options.result_options(), None if options.all_homes else tuple(names), streams)
+    why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
+    done = checkpoint.open(identity, why)
+    if done and top:
+        log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
+                    "before it are not known", len(done))
+    # Every home of a run that found its users itself, also those found by an earlier part of it.
+    names += [n for n in done if n not in set(names)] if options.all_homes else []
+    return targets, names, done
+
+
+def _todo(targets: list[ScanTarget], done: dict[str, UserResult]) -> list[ScanTarget]:
+    todo = [t for t in targets if t.name not in done]
+    if done:
+        log.info("resuming: %d of %d users already done, %d to scan", len(targets) - len(todo), len(targets), len(todo))
+    return todo
+
+
+def _fan_out(watchers: Sequence[Observer]) -> Observer:
+    def observe(target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
+        for watch in watchers:
+            watch(target, location, entries)
+
+    return observe
+
+
+def _recorder(files_out: FilesOutput | None, checkpoint: _Checkpoint) -> Callable[[UserResult], None]:
+    """Record a result in the checkpoint once everything the observers were given is on disk, so that a
+    recorded user's files are never lost."""
+    def record_result(result: UserResult) -> None:
+        if files_out:
+            files_out.sync()
+        checkpoint.record(result)
+
+    return record_result
+
+
+def _interrupted(options: ScanOptions, done: int, total: int, checkpoint: _Checkpoint) -> str:
+    where = f" and saved in {options.checkpoint}" if checkpoint.file else ""
+    part = f" (the file list so far is in {options.files_output}.part)" if options.files_output else ""
+    return f"interrupted: {done} of {total} users done{where}{part}; run the same command with --resume to continue"
+
+
+def _header(client: RestClient, options: ScanOptions, not_scanned: dict[str, str],
+            why_not: dict[str, str]) -> dict[str, object]:
+    header: dict[str, object] = {"tool_version": __version__, "host": client.host,
+                                 "options": options.result_options(), "generated_at": now_iso()}
+    if not_scanned:
+        header["not_scanned"] = not_scanned
+    header["places"] = {"scanned": [loc.describe() for loc in options.walk_options().locations],
+                        "not_scanned": places_not_scanned(options.locations, options.file_systems, why_not)}
+    return header
+
+
+def publish(client: RestClient, options: ScanOptions, plan: RunPlan, remote_output: bool, executor: Executor,
+            checkpoint: _Checkpoint, ordered: list[UserResult], previous: SavedInventory | None,
+            header: dict[str, object]) -> list[Record]:
+    """Every output of a complete run: the Spark tables (through the session that scanned), the inventory, the
+    HTML report; then the checkpoint goes. The records, for --compare."""
+    if executor.scanner is not None:
+        with checkpoint.kept_on_failure():
+            write_tables(executor.scanner, options.output_table, options.history_table, ordered, now_iso())
+    records = [record(r) for r in ordered] if options.html or previous else []
+    if plan.output and remote_output:
+        upload(client, plan.output, render_inventory(ordered, options.format, header).encode("utf-8"))
+    elif plan.output:
+        try:
+            write_inventory(plan.output, ordered, options.format, header)
+        except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
+            checkpoint.finish()
+            raise
+    if options.html:
+        write_text(options.html, render_html(records, header, previous.records if previous else None,
+                                             os.path.basename(options.compare or "")))
+    checkpoint.finish()
+    return records
+
+
+def _warn_unlike(client: RestClient, options: ScanOptions, previous: SavedInventory | None) -> None:
     """Before the scan: what makes the comparison with an older inventory less than like for like."""
-    for difference in differences(new, old):
-        log.warning("warning: %s", difference)
+    if previous and options.compare:
+        new = Basis.of("this scan", [], {"host": client.host, "options": options.result_options()})
+        for difference in differences(new, Basis.of(options.compare, previous.records, previous.header)):
+            log.warning("warning: %s", difference)
 
 
-def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned: dict[str, str]) -> ScanOptions:
+def _without_disabled_dbfs(client: RestClient, options: ScanOptions) -> tuple[ScanOptions, dict[str, str]]:
     """A workspace whose DBFS root is disabled is scanned as with --workspace-only, said once; the DBFS
-    columns stay blank, never 0: the files may still exist in the root storage, they just cannot be read."""
+    columns stay blank, never 0: the files may still exist in the root storage, they just cannot be read.
+    The options to scan with, and why a file system is not scanned."""
     if "dbfs" not in options.file_systems:
-        return options
+        return options, {}
     reason = dbfs_disabled(client)
     if reason is None:
-        return options
+        return options, {}
     if options.file_systems == ("dbfs",):
         raise ConfigError(f"DBFS is disabled on this workspace ({reason}): there is nothing to scan with --dbfs-only")
     remaining = tuple(f for f in options.file_systems if f != "dbfs")
@@ -205,8 +304,7 @@ def _without_disabled_dbfs(client: RestClient, options: ScanOptions, not_scanned
     if empty:
         raise ConfigError(f"DBFS is disabled on this workspace ({reason}), and {empty}: there is nothing to scan")
     log.warning("DBFS is disabled on this workspace (%s): scanning the Workspace only", reason)
-    not_scanned["dbfs"] = f"DBFS is disabled on this workspace ({reason})"
-    return dataclasses.replace(options, file_systems=remaining)
+    return dataclasses.replace(options, file_systems=remaining), {"dbfs": f"DBFS is disabled on this workspace ({reason})"}
 
 
 # What an inventory's file name says it holds, by extension.
@@ -214,90 +312,38 @@ _FORMAT_OF_EXTENSION = {".csv": OutputFormat.CSV, ".json": OutputFormat.JSON, ".
                         ".ndjson": OutputFormat.JSONL}
 
 
-def _warn_if_misnamed(output: str | None, fmt: OutputFormat) -> None:
-    """JSON in a file named .csv is written as asked, with a word: the next reader goes by the name."""
-    named = _FORMAT_OF_EXTENSION.get(os.path.splitext(output or "")[1].lower())
-    if named is not None and named != fmt:
-        log.warning("--format %s writes %s into %s, whose name says %s", fmt.value, fmt.value.upper(), output,
-                    named.value.upper())
-
-
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scan_users(client: RestClient, options: ScanOptions, targets: list[ScanTarget], done: dict[str, UserResult],
-               session: RunCheckpoint | None, observers: Sequence[Observer] = (),
-               sync: Callable[[], None] | None = None,
-               spark_start: SparkStart | None = None) -> tuple[dict[str, UserResult], bool]:
-    """Scan the targets not already done; record each result as soon as it is complete (after `sync` has
-    put everything the observers were given on disk, so a recorded user's files are never lost)."""
+def scan_users(executor: Executor, todo: Sequence[ScanTarget], done: dict[str, UserResult], total: int,
+               progress: Progress, record_result: Callable[[UserResult], None]) -> tuple[dict[str, UserResult], bool]:
+    """Scan the targets not already done, recording each result as soon as it is complete. Ctrl-C or SIGTERM
+    stops the executor at once: (every result so far, True)."""
     results = dict(done)
-    todo = [t for t in targets if t.name not in results]
-    if done:
-        log.info("resuming: %d of %d users already done, %d to scan", len(targets) - len(todo), len(targets), len(todo))
-    progress = Progress(len(targets), len(targets) - len(todo), client, enabled=options.progress)
-    watchers = [progress.observe, *observers]
-
-    def observe(target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
-        for watch in watchers:
-            watch(target, location, entries)
-
-    walker = Walker(client, options.walk_options(), observer=observe)
-    spark = None
-    head_start = None
-    if spark_start and todo and options.spark and not (options.fallback_local or options.spark.automatic):
-        head_start = HeadStart(walker, spark_start, client)
-    elif spark_start and todo:  # Spark may turn out unusable, and the scan then runs here: wait for the verdict
-        spark = spark_start.result()
-    if head_start:
-        source: Iterator[UserResult] = head_start.scan(todo)
-    else:
-        source = spark.scan(todo) if spark else walker.scan(todo)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with progress:
-            for result in source:
-                if sync:
-                    sync()
-                if session:
-                    session.record(result)
+            for result in executor.scan(todo):
+                record_result(result)
                 results[result.username] = result
                 progress.user_done()
-                _log_user(result, len(results), len(targets))
+                _log_user(result, len(results), total)
     except KeyboardInterrupt:
-        walker.stop()
+        executor.close()
         interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if options.debug:
-        for state in client.pacer_states():
-            log.debug("pacer %s", state)
-    if head_start:
-        spark = head_start.scanner  # None if interrupted before Spark opened: execute() closes it once it has
-    if spark:
-        scanned = {t.name for t in targets}
-        # An interrupted run has no result for some targets, and writes no tables.
-        every = None if interrupted else [results[t.name] for t in targets] + [
-            r for n, r in results.items() if n not in scanned]
-        _finish_spark(spark, options, every)
     return results, interrupted
 
 
-def _finish_spark(spark: SparkScanner, options: ScanOptions, ordered: list[UserResult] | None) -> None:
-    """Tables are written only for a complete run (`ordered`), never for an interrupted one."""
-    if options.debug:
-        log.debug("Spark executors: %s", ", ".join(f"{h} ({n} users)" for h, n in spark.workers_seen.items()))
-        log.debug("package importable on the executors without shipping: %s", spark.importable_on_workers)
-    if ordered is not None:
-        if options.output_table:
-            spark.save_table(options.output_table, ordered)
-            log.info("Saved the inventory as table %s", options.output_table)
-        if options.history_table:
-            spark.append_history(options.history_table, ordered, now_iso())
-            log.info("Appended this run to table %s", options.history_table)
-    spark.stop()
+def _log_pacing(client: RestClient, executor: Executor, debug: bool) -> None:
+    if debug:
+        for state in client.pacer_states():
+            log.debug("pacer %s", state)
+        if executor.scanner is not None:
+            executor.scanner.log_executors()
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

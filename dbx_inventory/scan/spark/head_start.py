@@ -15,11 +15,11 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 
-from ..api.errors import InventoryError
-from ..api.rest import RestClient
-from ..core.summary import ScanTarget, UserResult
-from .spark import SparkScanner, SparkStart
-from .walker import Walker
+from ...api.rest import RestClient
+from ...core.summary import ScanTarget, UserResult
+from ..walker import Walker
+from .scanner import SparkScanner
+from .start import SparkStart
 
 log = logging.getLogger("dbx_inventory")
 
@@ -31,6 +31,8 @@ class _Done:
 
 
 class HeadStart:
+    """The head-start-then-Spark executor (scan/executors.py)."""
+
     def __init__(self, walker: Walker, start: SparkStart, client: RestClient) -> None:
         self.walker = walker
         self.start = start
@@ -58,18 +60,14 @@ class HeadStart:
         try:
             while running or self.scanner is None:
                 if self.scanner is None and self.start.done():
-                    scanner = self.start.result()  # a failure to open Spark surfaces here
-                    if scanner is None:  # only --fallback-local or the automatic choice give up on Spark
-                        raise InventoryError("Spark did not start, and falling back to a local scan was not asked for")
-                    self.scanner = scanner
+                    self.scanner = scanner = self.start.result()  # a failure to open Spark surfaces here
                     with self._lock:
                         self._closed = True
                         rest = list(todo[self._handed:])
                     log.info("Spark is ready: %d users scanned from this machine while it opened, %d go to Spark",
                              self._handed, len(rest))
                     if rest:
-                        scanner.start_from({f: s.rate for f, p in self.client.pacers.items()
-                                            if (s := p.state()).limit_found and s.rate})
+                        scanner.start_from(self.client.learned_rates())
                         running.add(self._pump(scanner.scan(rest), results, "spark"))
                 try:
                     item = results.get(timeout=0.05)
@@ -83,6 +81,11 @@ class HeadStart:
                     yield item
         finally:
             self.walker.stop()
+
+    def close(self) -> None:
+        """Stop the local walker, and Spark once it is open (or now, if it is)."""
+        self.walker.stop()
+        self.start.close()
 
     @staticmethod
     def _pump(source: Iterator[UserResult], results: queue.Queue, name: str) -> _Done:
