@@ -12,8 +12,8 @@ import time
 import filelock
 import pytest
 
+from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.core.records import result_to_record
-from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.scan.options import ScanOptions
 from dbx_inventory.state.checkpoint import FORMAT, VERSION
 from emulator import Faults

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.api.errors import ApiError, api_error
+from dbx_inventory.core.errors import ApiError, api_error
+from dbx_inventory.core.model import Entry, ScanTarget
 from dbx_inventory.core.records import record_to_result, result_to_record
-from dbx_inventory.core.summary import Entry, ScanTarget
 from dbx_inventory.scan.walker import Walker, WalkOptions
 from emulator import Faults
 from tests.conftest import NO_LIMITS, SCAN, assert_matches_truth, emulator_env, read_csv, run, scannable_users, user_of

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from dbx_inventory.api.errors import InputError
+from dbx_inventory.core.errors import InputError
 from dbx_inventory.outputs.paths import refuse_collisions, same_file
 from tests.conftest import ROOT, USERS, clean_env, run, scan, scannable_users
 

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from dbx_inventory.api.auth import MaskedToken
-from dbx_inventory.api.errors import ConfigError
+from dbx_inventory.core.errors import ConfigError
 from dbx_inventory.core.locations import HOME_DBFS
-from dbx_inventory.core.summary import ScanTarget
+from dbx_inventory.core.model import ScanTarget
 from dbx_inventory.scan.options import SparkTarget
 from dbx_inventory.scan.spark.preflight import check_python
 from dbx_inventory.scan.spark.scanner import SparkScanner
@@ -225,7 +225,7 @@ def test_abandoned_operation_costs_one_chunk_and_reconnects(server, workspace, t
 
 
 def test_other_spark_failures_are_one_clean_sentence(server):
-    from dbx_inventory.api.errors import InventoryError
+    from dbx_inventory.core.errors import InventoryError
 
     class BrokenFrame(_Frame):
         def collect(self):

@@ -7,12 +7,12 @@ import random
 
 import pytest
 
-from dbx_inventory.api.errors import InventoryError
 from dbx_inventory.api.pacer import Pacer
-from dbx_inventory.api.redact import redact
 from dbx_inventory.api.rest import FAMILIES, RestClient
 from dbx_inventory.api.retry import RetryPolicy
 from dbx_inventory.api.task_token import TaskToken
+from dbx_inventory.core.errors import InventoryError
+from dbx_inventory.core.redact import redact
 from emulator import Faults
 from tests.conftest import TOKEN
 from tests.fakes import FakeClock, token_auth

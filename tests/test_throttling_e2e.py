@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from dbx_inventory.api.errors import ApiError, AuthError, ThrottledError
 from dbx_inventory.api.pacer import Pacer
 from dbx_inventory.api.rest import FAMILIES, RestClient
 from dbx_inventory.api.retry import RetryPolicy
+from dbx_inventory.core.errors import ApiError, AuthError, ThrottledError
 from emulator import Faults
 from tests.conftest import (
     CKPT,

@@ -8,7 +8,7 @@ from emulator import Faults
 from tests.conftest import USERS, emulator_env, read_csv, run
 
 
-def export(tmp_path, srv, *args, **kw):
+def list_users(tmp_path, srv, *args, **kw):
     return run(USERS, *args, env=emulator_env(tmp_path, srv), **kw)
 
 
@@ -21,7 +21,7 @@ def test_export_pages_by_items_returned(tmp_path, server, workspace):
     # The server returns 7 per page although we ask for 100: paging must advance by what came back.
     server.set_faults(Faults(rate=None, scim_page_cap=7))
     out = tmp_path / "users.csv"
-    r = export(tmp_path, server, "--output", str(out))
+    r = list_users(tmp_path, server, "--output", str(out))
     assert r.returncode == 0, r.stderr
     assert out.read_text(encoding="utf-8").splitlines() == names(workspace)
     assert server.stats()["requests"]["scim"] >= len(workspace.users) // 7
@@ -29,7 +29,7 @@ def test_export_pages_by_items_returned(tmp_path, server, workspace):
 
 def test_default_format_splits_like_the_original(tmp_path, server, workspace):
     out = tmp_path / "users.csv"
-    export(tmp_path, server, "-o", str(out))
+    list_users(tmp_path, server, "-o", str(out))
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == workspace.users[0]["userName"]  # no header: head -500 / tail -n +501 still work
     assert all("," not in ln for ln in lines)
@@ -38,7 +38,7 @@ def test_default_format_splits_like_the_original(tmp_path, server, workspace):
 @pytest.mark.parametrize("flag,active", [("--active-only", True), ("--inactive-only", False)])
 def test_active_filters(tmp_path, server, workspace, flag, active):
     out = tmp_path / "users.csv"
-    r = export(tmp_path, server, flag, "-o", str(out))
+    r = list_users(tmp_path, server, flag, "-o", str(out))
     assert r.returncode == 0
     got = out.read_text(encoding="utf-8").splitlines()
     assert got == names(workspace, active) and got
@@ -46,7 +46,7 @@ def test_active_filters(tmp_path, server, workspace, flag, active):
 
 def test_scim_filter_is_passed_through(tmp_path, server, workspace):
     out = tmp_path / "users.csv"
-    r = export(tmp_path, server, "--filter", 'userName sw "o"', "-o", str(out))
+    r = list_users(tmp_path, server, "--filter", 'userName sw "o"', "-o", str(out))
     assert r.returncode == 0, r.stderr
     want = [n for n in names(workspace) if n.lower().startswith("o")]
     assert out.read_text(encoding="utf-8").splitlines() == want and want
@@ -54,7 +54,7 @@ def test_scim_filter_is_passed_through(tmp_path, server, workspace):
 
 def test_details_csv_and_max_users(tmp_path, server, workspace):
     out = tmp_path / "users.csv"
-    r = export(tmp_path, server, "--details", "--max-users", "5", "-o", str(out))
+    r = list_users(tmp_path, server, "--details", "--max-users", "5", "-o", str(out))
     assert r.returncode == 0
     rows = read_csv(out)
     assert list(rows[0]) == ["userName", "displayName", "active", "id", "owner_status"]
@@ -63,7 +63,7 @@ def test_details_csv_and_max_users(tmp_path, server, workspace):
 
 
 def test_printed_list_without_output(tmp_path, server, workspace):
-    r = export(tmp_path, server, "--max-users", "3")
+    r = list_users(tmp_path, server, "--max-users", "3")
     assert r.returncode == 0
     assert f"  1. {workspace.users[0]['userName']}" in r.stdout
 
@@ -71,7 +71,7 @@ def test_printed_list_without_output(tmp_path, server, workspace):
 def test_scim_failure_is_an_error_not_a_partial_list(tmp_path, server):
     out = tmp_path / "users.csv"
     server.set_faults(Faults(rate=None, fault_rate=1.0, fault_kinds=("500",), max_consecutive_faults=1000))
-    r = export(tmp_path, server, "-o", str(out), "--retry-deadline", "2")
+    r = list_users(tmp_path, server, "-o", str(out), "--retry-deadline", "2")
     assert r.returncode == 1
     assert "Traceback" not in r.stderr and r.stderr.startswith("error:")
     assert not out.exists()
@@ -85,7 +85,7 @@ def test_wrong_token(tmp_path, server):
 
 def test_service_principals(tmp_path, server, workspace, truth):
     out = tmp_path / "users.csv"
-    r = export(tmp_path, server, "--service-principals", "-o", str(out))
+    r = list_users(tmp_path, server, "--service-principals", "-o", str(out))
     assert r.returncode == 0, r.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
     sps = [k for k, v in truth.items() if v.get("service_principal")]

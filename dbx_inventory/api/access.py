@@ -10,7 +10,7 @@ import threading
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from .errors import (
+from ..core.errors import (
     ApiError,
     AuthError,
     BadRequest,

@@ -18,9 +18,9 @@ from typing import Any
 from databricks.sdk.config import Config
 
 from .. import __version__
-from .errors import ConfigError
+from ..core.errors import ConfigError
+from ..core.redact import add_secret, redact
 from .hosts import check_host_is_safe, check_host_resolves
-from .redact import add_secret, redact
 
 NO_CREDENTIALS = (
     "no Databricks credentials found: pass --profile NAME (see --list-profiles), or --workspace-url and "

@@ -8,7 +8,7 @@ import urllib.parse
 
 import requests
 
-from .errors import ConfigError
+from ..core.errors import ConfigError
 
 
 def is_loopback(hostname: str | None) -> bool:

@@ -4,8 +4,8 @@ gone, and the run stops with one sentence, instead of failing the remaining user
 
 from __future__ import annotations
 
+from ..core.errors import UnreachableError
 from .clock import Clock
-from .errors import UnreachableError
 
 
 class HostLiveness:

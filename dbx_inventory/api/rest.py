@@ -17,14 +17,14 @@ from typing import Any, Literal, get_args
 import requests
 from requests.adapters import HTTPAdapter
 
-from .access import Access
-from .clock import Clock, RealClock
-from .errors import (
+from ..core.errors import (
     MALFORMED,
     AuthError,
     ThrottledError,
     api_error,
 )
+from .access import Access
+from .clock import Clock, RealClock
 from .liveness import HostLiveness
 from .pacer import Pacer, PacerState
 from .retry import RetryPolicy, Verdict, classify_exception, classify_response

@@ -18,8 +18,8 @@ import math
 import threading
 from typing import Any
 
-from .errors import ApiError, InventoryError
-from .redact import add_secret
+from ..core.errors import ApiError, InventoryError
+from ..core.redact import add_secret
 from .rest import RestClient
 
 log = logging.getLogger("dbx_inventory")

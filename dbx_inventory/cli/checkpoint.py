@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..api.errors import ExitCode, InventoryError
+from ..core.errors import ExitCode, InventoryError
 from ..outputs.writers import OutputFormat, write_inventory
 from ..state.checkpoint import load
 

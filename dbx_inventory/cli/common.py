@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from .. import __version__
 from ..api.config import AuthOptions, list_profiles
-from ..api.errors import ExitCode, InventoryError
-from ..api.redact import add_secret, redact
+from ..core.errors import ExitCode, InventoryError
+from ..core.redact import add_secret, redact
 
 log = logging.getLogger("dbx_inventory")
 

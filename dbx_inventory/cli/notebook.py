@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from ..api.errors import InputError
+from ..core.errors import InputError
 from ..outputs.columns import record
 from ..outputs.logs import setup_logging
 from ..outputs.text import run_summary

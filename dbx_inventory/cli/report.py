@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..api.errors import ExitCode, InputError
+from ..core.errors import ExitCode, InputError
 from ..outputs.changes import Basis, differences
 from ..outputs.html_report import render_html
 from ..outputs.inventory_file import read_inventory

@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..api.errors import InputError
-from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..core.errors import InputError
+from ..core.model import DEFAULT_SIZE_ESTIMATE
 from ..outputs.changes import compare
 from ..outputs.logs import setup_logging
 from ..outputs.text import changes_table, plain_tables, print_summary, run_summary, summary_tables, user_report

@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ..api.errors import ExitCode, InputError
+from ..core.errors import ExitCode, InputError
 from ..outputs.logs import setup_logging
 from ..outputs.paths import refuse_collisions
 from ..outputs.writers import check_writable
-from ..scan.export import ExportOptions, export
+from ..scan.user_list import UserListOptions, list_identities
 from .common import add_auth_arguments, auth_options, print_profiles
 
 log = logging.getLogger("dbx_inventory")
@@ -67,12 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_profiles()
     if args.output:
         check_writable(args.output)
-    options = ExportOptions(
+    options = UserListOptions(
         output=args.output, max_users=args.max_users, scim_filter=args.filter, details=args.details,
         wanted="active" if args.active_only else "inactive" if args.inactive_only else None,
         service_principals=args.service_principals, all_homes=args.all_homes, retry_deadline=args.retry_deadline,
         auth=auth_options(args))
-    rows = export(options)
+    rows = list_identities(options)
     if not options.output:
         for i, r in enumerate(rows, 1):
             status = f"  [{r['owner_status']}]" if options.all_homes and r["owner_status"] != "active" else ""

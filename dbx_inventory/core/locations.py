@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .summary import FileSystem
+from .model import FileSystem
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .summary import PartResult, Tally, UserResult, as_owner_status
+from .model import PartResult, Tally, UserResult, as_owner_status
 
 RECORD_VERSION = 1
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.locations import SCOPES
-from ..core.summary import COUNTERS, Tally, UserResult
+from ..core.model import COUNTERS, Tally, UserResult
 
 GIB = 1024**3
 

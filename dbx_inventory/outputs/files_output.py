@@ -16,9 +16,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-from ..api.errors import InputError, OutputError
+from ..core.errors import InputError, OutputError
 from ..core.locations import Location
-from ..core.summary import Entry, ScanTarget
+from ..core.model import Entry, ScanTarget
 from .columns import iso_ms
 from .csv_safe import write_csv
 from .writers import atomic_text

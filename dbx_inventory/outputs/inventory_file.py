@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.errors import InputError
+from ..core.errors import InputError
 from .columns import COLUMNS
 from .csv_safe import unescape
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from ..api.errors import InputError
-from ..api.redact import redact
+from ..core.errors import InputError
+from ..core.redact import redact
 
 log = logging.getLogger("dbx_inventory")
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..api.errors import InputError
+from ..core.errors import InputError
 
 STDIO = "-"
 # (the option's name as the admin typed it, the path). A path that an output also writes beside itself (a

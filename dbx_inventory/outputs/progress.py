@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.locations import Location
-from ..core.summary import Entry, ScanTarget
+from ..core.model import Entry, ScanTarget
 from .text import human_bytes, plural
 
 log = logging.getLogger("dbx_inventory")

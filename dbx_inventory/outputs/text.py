@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.summary import OWNER_STATUSES, PartResult, UserResult, total
+from ..core.model import OWNER_STATUSES, PartResult, UserResult, total
 from .changes import Comparison
 
 UNITS = ("KiB", "MiB", "GiB", "TiB")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..core.locations import Location
-from ..core.summary import Entry, ScanTarget
+from ..core.model import Entry, ScanTarget
 
 
 class BigFile(NamedTuple):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import urllib.parse
 
-from ..api.errors import ApiError, NotFound, OutputError
 from ..api.rest import RestClient
+from ..core.errors import ApiError, NotFound, OutputError
 
 
 def is_remote_volume(path: str | None) -> bool:

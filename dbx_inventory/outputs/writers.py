@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from typing import IO
 
-from ..api.errors import OutputError
-from ..core.summary import UserResult
+from ..core.errors import OutputError
+from ..core.model import UserResult
 from .columns import COLUMN_NAMES, COLUMNS, record, text_row
 from .csv_safe import write_csv
 

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from ..api.errors import InventoryError
 from ..api.rest import RestClient
-from ..core.summary import ScanTarget, UserResult
+from ..core.errors import InventoryError
+from ..core.model import ScanTarget, UserResult
 from .options import ScanOptions
 from .spark.head_start import HeadStart
 from .spark.scanner import SparkScanner

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.summary import Entry
+from ..core.model import Entry
 
 EXPORT = "export"  # the family of notebook exports (--exact-notebook-sizes)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.config import AuthOptions
-from ..api.errors import InputError
-from ..api.redact import add_secret
+from ..core.errors import InputError
 from ..core.locations import LOCATION_NAMES, nothing_left, places
-from ..core.summary import DEFAULT_SIZE_ESTIMATE
+from ..core.model import DEFAULT_SIZE_ESTIMATE
+from ..core.redact import add_secret
 from ..outputs.files_output import files_output_kind
 from ..outputs.paths import NamedPath, refuse_collisions
 from ..outputs.writers import OutputFormat

@@ -18,10 +18,11 @@ from types import FrameType
 
 from .. import __version__
 from ..api.client import connect
-from ..api.errors import ConfigError, ExitCode, InputError, InventoryError
+from ..api.listers import dbfs_disabled
 from ..api.rest import RestClient
+from ..core.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
-from ..core.summary import Entry, ScanTarget, UserResult
+from ..core.model import Entry, ScanTarget, UserResult
 from ..outputs.changes import Basis, differences
 from ..outputs.columns import record
 from ..outputs.files_output import FilesOutput
@@ -32,15 +33,14 @@ from ..outputs.text import human_bytes
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
+from ..people.identities import find_targets
+from ..people.users_file import InputUser, collect_users
 from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
 from .executors import Executor, choose_executor
-from .identities import find_targets
-from .listers import dbfs_disabled
 from .options import ScanOptions
 from .spark.start import SparkStart
 from .spark.tables import write_tables
-from .users_input import InputUser, collect_users
 from .walker import Observer
 
 log = logging.getLogger("dbx_inventory")

@@ -3,7 +3,7 @@
 
 - No depth limit: a folder is opened whatever its depth (the original silently dropped everything more
   than ten levels down), and never twice.
-- Entries are folded into the user's tallies as they arrive (core/summary.py): memory grows with the users
+- Entries are folded into the user's tallies as they arrive (core/model.py): memory grows with the users
   in flight, the folders pending and the largest single listing, not with the total number of files.
 - `exact_notebook_sizes`: every notebook a listing finds becomes an export job; the notebook is folded when
   its export answers, and the pending counter covers exports, so a place is done only when its exports are.
@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..api.clock import Clock, RealClock
-from ..api.errors import ApiError, BadRequest, InventoryError, NotFound, PermissionDenied, Unauthenticated
-from ..api.redact import redact
+from ..api.listers import LISTERS, TOO_BIG, Exporter, Lister, export_notebook
 from ..api.rest import RestClient
+from ..core.errors import ApiError, BadRequest, InventoryError, NotFound, PermissionDenied, Unauthenticated
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location
-from ..core.summary import DEFAULT_SIZE_ESTIMATE, Entry, PartResult, ScanTarget, Tally, UserResult
+from ..core.model import DEFAULT_SIZE_ESTIMATE, Entry, PartResult, ScanTarget, Tally, UserResult
+from ..core.redact import redact
 from .lanes import EXPORT, Job, Lanes
-from .listers import LISTERS, TOO_BIG, Exporter, Lister, export_notebook
 
 log = logging.getLogger("dbx_inventory")
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..api.errors import InputError, OutputError
+from ..core.errors import InputError, OutputError
+from ..core.model import UserResult
 from ..core.records import RECORD_VERSION, record_to_result, result_to_record
-from ..core.summary import UserResult
 
 if TYPE_CHECKING:
     import filelock

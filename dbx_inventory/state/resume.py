@@ -7,9 +7,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..api.errors import InputError
 from ..api.hosts import normalise_host
-from ..core.summary import UserResult
+from ..core.errors import InputError
+from ..core.model import UserResult
 from ..outputs.paths import same_file
 from .checkpoint import Checkpoint, Header, Loaded, is_checkpoint, load
 

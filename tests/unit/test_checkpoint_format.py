@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from dbx_inventory.api.errors import InputError
+from dbx_inventory.core.errors import InputError
+from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.core.records import record_to_result, result_to_record
-from dbx_inventory.core.summary import PartResult, Tally, UserResult
 from dbx_inventory.state.checkpoint import FORMAT, VERSION, Header, load
 
 

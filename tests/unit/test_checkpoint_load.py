@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.api.errors import InputError
-from dbx_inventory.core.summary import PartResult, Tally, UserResult
+from dbx_inventory.core.errors import InputError
+from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.state.checkpoint import Checkpoint, Header, load
 
 IDENTITY = Header("https://h", {})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from dbx_inventory.core.summary import PartResult, Tally, UserResult
+from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.state.checkpoint import Checkpoint, Header, load
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dbx_inventory.core.summary import Entry
+from dbx_inventory.core.model import Entry
 from dbx_inventory.scan.lanes import EXPORT, Lanes
 
 DBFS = SimpleNamespace(location=SimpleNamespace(fs="dbfs"))

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from dbx_inventory.api.errors import InputError
+from dbx_inventory.core.errors import InputError
 from dbx_inventory.scan.options import DEFAULT_CHECKPOINT, ScanOptions, SparkTarget, parse_locations, scan_options
 
 

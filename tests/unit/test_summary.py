@@ -2,10 +2,10 @@
 
 from dataclasses import fields
 
+from dbx_inventory.api.listers import parse_dbfs_list, parse_workspace_list
+from dbx_inventory.core.model import COUNTERS, Entry, PartResult, Tally, UserResult, fold
 from dbx_inventory.core.records import record_to_result, result_to_record
-from dbx_inventory.core.summary import COUNTERS, Entry, PartResult, Tally, UserResult, fold
 from dbx_inventory.outputs.columns import COLUMN_NAMES, text_row
-from dbx_inventory.scan.listers import parse_dbfs_list, parse_workspace_list
 
 
 def test_fold_counts_files_and_estimates_unsized_objects():

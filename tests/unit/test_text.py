@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dbx_inventory.core.summary import PartResult, Tally, UserResult
+from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.outputs.changes import compare
 from dbx_inventory.outputs.html_report import render_html
 from dbx_inventory.outputs.text import (

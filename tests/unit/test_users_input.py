@@ -2,8 +2,8 @@
 
 import pytest
 
-from dbx_inventory.api.errors import InputError
-from dbx_inventory.scan.users_input import InputUser, dedupe, parse_users_text
+from dbx_inventory.core.errors import InputError
+from dbx_inventory.people.users_file import InputUser, dedupe, parse_users_text
 
 
 def names(text, column=None):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dbx_inventory.api.errors import InventoryError
-from dbx_inventory.core.summary import Entry, ScanTarget
+from dbx_inventory.core.errors import InventoryError
+from dbx_inventory.core.model import Entry, ScanTarget
 from dbx_inventory.scan.walker import Walker, WalkOptions
 from tests.fakes import WORKSPACE_HOME, NoHttp
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...api.redact import redact
+from ...core.redact import redact
 from ..options import SparkTarget
 
 # A session lost to a driver that restarted or went away for a moment: reconnect and rerun the chunk.

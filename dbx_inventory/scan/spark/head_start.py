@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from ...api.rest import RestClient
-from ...core.summary import ScanTarget, UserResult
+from ...core.model import ScanTarget, UserResult
 from ..walker import Walker
 from .scanner import SparkScanner
 from .start import SparkStart

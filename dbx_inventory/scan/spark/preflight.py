@@ -7,8 +7,8 @@ import re
 import sys
 from typing import Any
 
-from ...api.errors import ApiError, BadRequest, ConfigError, NotFound, PermissionDenied, Unauthenticated
 from ...api.rest import RestClient
+from ...core.errors import ApiError, BadRequest, ConfigError, NotFound, PermissionDenied, Unauthenticated
 from ..options import SparkTarget
 from .errors import clean_error
 from .task import python_version_task

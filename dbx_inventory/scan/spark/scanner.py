@@ -16,11 +16,11 @@ from typing import Any
 
 from ...api.auth import MaskedToken
 from ...api.clock import RealClock
-from ...api.errors import InventoryError
-from ...api.redact import redact
 from ...api.task_token import TaskToken, task_lifetime
+from ...core.errors import InventoryError
+from ...core.model import ScanTarget, UserResult
 from ...core.records import record_to_result
-from ...core.summary import ScanTarget, UserResult
+from ...core.redact import redact
 from ..options import SparkTarget
 from . import session as sessions
 from .errors import clean_error, session_lost

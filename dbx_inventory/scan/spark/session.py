@@ -7,7 +7,7 @@ import os
 import re
 from typing import Any
 
-from ...api.errors import ConfigError
+from ...core.errors import ConfigError
 from ..options import SparkTarget
 from .errors import clean_error, connect_error
 from .preflight import connect_version, require_pyspark

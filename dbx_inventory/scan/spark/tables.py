@@ -7,8 +7,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from ...api.errors import InventoryError
-from ...core.summary import UserResult
+from ...core.errors import InventoryError
+from ...core.model import UserResult
 from ...outputs.columns import COLUMNS, record
 from .errors import clean_error
 from .scanner import SparkScanner

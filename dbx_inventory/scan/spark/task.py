@@ -16,9 +16,9 @@ from typing import Any
 
 from ...api.auth import MaskedToken, StaticAuth
 from ...api.client import build_client
-from ...api.redact import add_secret
+from ...core.model import ScanTarget
 from ...core.records import result_to_record
-from ...core.summary import ScanTarget
+from ...core.redact import add_secret
 from ..walker import Walker, WalkOptions
 
 RESULT_SCHEMA = "idx long, user string, record string, host string, pkg_importable boolean, pace string"

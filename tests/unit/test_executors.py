@@ -8,7 +8,7 @@ import pytest
 
 from dbx_inventory.api.auth import MaskedToken, StaticAuth
 from dbx_inventory.api.client import build_client
-from dbx_inventory.api.errors import ConfigError
+from dbx_inventory.core.errors import ConfigError
 from dbx_inventory.scan.executors import LocalExecutor, SparkExecutor, choose_executor
 from dbx_inventory.scan.options import scan_options
 from dbx_inventory.scan.run import plan_run

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.rest import RestClient, error_in_body
+from .rest import RestClient, error_in_body
 
 log = logging.getLogger("dbx_inventory")
 

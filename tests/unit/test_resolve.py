@@ -1,16 +1,16 @@
 """Names resolved to homes, and every home as a row, without a server: paths are case-sensitive, so folders
 whose names differ only in case are two homes, while SCIM user names ignore case."""
 
-from dbx_inventory.scan.identities import Directory, Homes, all_homes, once, resolve
-from dbx_inventory.scan.users import Principal
-from dbx_inventory.scan.users_input import InputUser
+from dbx_inventory.api.scim import Principal
+from dbx_inventory.people.resolve import Homes, Identities, all_homes, once, resolve
+from dbx_inventory.people.users_file import InputUser
 
 JANE = Principal("1", "jane@x.com", "Jane", True)
 SP = Principal("2", "0a1b-app", "sp-jobs", True, "service_principal")
 
 
-def directory(*principals: Principal) -> Directory:
-    d = Directory()
+def directory(*principals: Principal) -> Identities:
+    d = Identities()
     for p in principals:
         d.add(p)
     return d

@@ -20,8 +20,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..api.errors import InputError
-from ..core.summary import OwnerStatus, as_owner_status
+from ..core.errors import InputError
+from ..core.model import OwnerStatus, as_owner_status
 from ..outputs.csv_safe import unescape
 
 # The columns that hold user names, in order of preference (compared without case, spaces, '_' and '-').
@@ -122,7 +122,7 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
 
 def dedupe(users: Iterable[InputUser]) -> list[InputUser]:
     """Exact duplicates once, the first kept, in input order. Names that differ only in case stay apart here:
-    whether they are one home or two is known only once they are resolved (scan/identities.py, `once`)."""
+    whether they are one home or two is known only once they are resolved (people/resolve.py, `once`)."""
     seen: set[str] = set()
     out = []
     for user in users:

@@ -1,6 +1,6 @@
 """The exporter's pipeline (databricks_user_list.py): the workspace's identities, or every home, as rows.
 
-Takes a typed, frozen `ExportOptions`, built once by the command line (cli/users.py) or by any other caller.
+Takes a typed, frozen `UserListOptions`, built once by the command line (cli/users.py) or by any other caller.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 
 from ..api.client import connect
 from ..api.config import AuthOptions
-from ..api.errors import (
+from ..api.listers import dbfs_disabled
+from ..api.rest import RestClient
+from ..api.scim import Principal, iter_principals
+from ..core.errors import (
     ApiError,
     AuthError,
     InventoryError,
@@ -19,14 +22,12 @@ from ..api.errors import (
     Unauthenticated,
     UnreachableError,
 )
-from ..api.rest import RestClient
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE
 from ..outputs.writers import render_csv, write_text
-from .identities import Directory, all_homes, list_homes, owner_status
-from .listers import dbfs_disabled
+from ..people.identities import fetch_identities, list_homes
+from ..people.resolve import all_homes, owner_status
+from ..people.users_file import unreadable_names
 from .options import DEFAULT_RETRY_DEADLINE
-from .users import Principal, iter_principals
-from .users_input import unreadable_names
 
 log = logging.getLogger("dbx_inventory")
 
@@ -34,7 +35,7 @@ DETAIL_COLUMNS = ["userName", "displayName", "active", "id", "owner_status"]
 
 
 @dataclass(frozen=True)
-class ExportOptions:
+class UserListOptions:
     output: str | None = None  # None: the caller prints the rows
     max_users: int | None = None
     wanted: str | None = None  # "active" or "inactive": only identities of that owner status
@@ -50,7 +51,7 @@ class ExportOptions:
         return "homes and identities" if self.all_homes else "principals" if self.service_principals else "users"
 
 
-def export(options: ExportOptions) -> list[dict[str, str]]:
+def list_identities(options: UserListOptions) -> list[dict[str, str]]:
     """The rows asked for, written to `options.output` when it is set."""
     client = connect(options.auth, workers=1, retry_deadline=options.retry_deadline)
     try:
@@ -80,7 +81,7 @@ def row_of(p: Principal) -> dict[str, str]:
 def every_home(client: RestClient) -> list[dict[str, str]]:
     """The scanner's --all-homes list: identities in SCIM order, then the homes no identity owns."""
     places = (HOME_WORKSPACE,) if dbfs_disabled(client) else (HOME_WORKSPACE, HOME_DBFS)
-    directory = Directory.fetch(client, required=True)
+    directory = fetch_identities(client, required=True)
     targets = all_homes(directory, {loc.key: list_homes(client, loc) for loc in places})
     rows = []
     for t in targets:

@@ -1,5 +1,5 @@
-"""The workspace's identities (SCIM users and service principals) and the home folders it holds, and the
-targets a run scans: the names an admin gave, resolved to their identity, or every home (`--all-homes`).
+"""Names resolved to homes, pure: the identities and the folders listed are given, nothing is fetched here
+(people/identities.py fetches them).
 
 Homes are named by the SCIM `userName` (a service principal's by its `applicationId`), and paths are
 case-sensitive, so `HANA@EXAMPLE.COM` typed by hand must be scanned as the home it names: the folder spelled
@@ -10,23 +10,12 @@ reported `removed`.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..api.errors import ApiError, AuthError, InventoryError, NoResponse, NotFound, Unauthenticated, UnreachableError
-from ..api.rest import RestClient
-from ..core.locations import Location
-from ..core.summary import OwnerStatus, ScanTarget
-from .listers import LISTERS
-from .users import Principal, iter_principals
-from .users_input import InputUser
-
-log = logging.getLogger("dbx_inventory")
-
-# Up to this many names given on the command line are looked up one filtered query each; more names, or a
-# users file, are resolved against one paged listing of every identity.
-LOOKUP_LIMIT = 5
+from ..api.scim import Principal
+from ..core.model import OwnerStatus, ScanTarget
+from .users_file import InputUser
 
 
 def owner_status(p: Principal) -> OwnerStatus:
@@ -36,7 +25,7 @@ def owner_status(p: Principal) -> OwnerStatus:
 
 
 @dataclass
-class Directory:
+class Identities:
     """Identities by case-folded name. `complete` is False when some could not be listed: a name it does
     not know may then still belong to someone, and is never called `removed`."""
 
@@ -52,59 +41,6 @@ class Directory:
 
     def get(self, name: str) -> Principal | None:
         return self.by_name.get(name.casefold())
-
-    @classmethod
-    def fetch(cls, client: RestClient, names: Sequence[str] | None = None, required: bool = False) -> Directory:
-        """Every identity (`names` None), or those of a few names through filtered lookups. Users who may not
-        list service principals still get the users; `required` makes any failure fatal."""
-        directory = cls()
-        for service_principals in (False, True):
-            try:
-                for p in _principals(client, names, service_principals):
-                    directory.add(p)
-            except ApiError as exc:
-                what = "service principals" if service_principals else "users"
-                if isinstance(exc, Unauthenticated):
-                    raise AuthError(f"authentication failed while listing the workspace's {what} ({exc.describe()})") from exc
-                if required:
-                    raise InventoryError(f"cannot list the workspace's {what} ({exc.describe()}): --all-homes needs "
-                                         "them to tell whose each home is; run it as a workspace admin") from None
-                log.warning("cannot list the workspace's %s (%s): names are scanned as given and owner_status "
-                            "is left blank where it cannot be known", what, exc.describe())
-                directory.complete = False
-        return directory
-
-
-def _principals(client: RestClient, names: Sequence[str] | None, service_principals: bool) -> Iterable[Principal]:
-    if names is None:
-        yield from iter_principals(client, kinds=("service_principal",) if service_principals else ("user",))
-        return
-    field_name = "applicationId" if service_principals else "userName"
-    for name in names:
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        kind = ("service_principal",) if service_principals else ("user",)
-        yield from iter_principals(client, f'{field_name} eq "{quoted}"', kinds=kind)
-
-
-def list_homes(client: RestClient, location: Location, required: bool = True) -> list[str]:
-    """The names of the folders directly under a location's root (`/Users`, `/Repos`...); none if the root
-    does not exist. One request. Unless `required`, a root that cannot be listed counts as empty."""
-    root = location.describe("").rstrip("/")
-    try:
-        entries = LISTERS[location.fs](client, location.root)
-    except NotFound:
-        return []
-    except Unauthenticated as exc:
-        raise AuthError(f"authentication failed while listing {root} ({exc.describe()})") from exc
-    except ApiError as exc:
-        if not required:
-            log.warning("cannot list %s (%s): names without an identity are looked for as typed", root, exc.describe())
-            return []
-        if isinstance(exc, NoResponse):
-            raise UnreachableError(f"cannot list {root}: {exc.describe()}") from exc
-        raise InventoryError(f"cannot list the homes under {root} ({exc.describe()}): without that listing the "
-                             "homes of removed users would be missed") from None
-    return [e.path.rsplit("/", 1)[1] for e in entries if e.is_folder]  # the listers keep direct children only
 
 
 class Homes:
@@ -129,7 +65,7 @@ class Homes:
         return sorted(self._folded.get(name.casefold(), []), key=lambda s: "home:workspace" not in self.places[s])
 
 
-def resolve(users: Sequence[InputUser], directory: Directory, homes: Homes | None) -> list[ScanTarget]:
+def resolve(users: Sequence[InputUser], directory: Identities, homes: Homes | None) -> list[ScanTarget]:
     """The targets of a list of names: each name kept as typed, scanned as the home it names.
 
     A folder spelled exactly as typed is that name's home, even where an identity's name matches it only
@@ -173,7 +109,7 @@ def once(targets: Sequence[ScanTarget]) -> list[ScanTarget]:
     return out
 
 
-def all_homes(directory: Directory, listed: dict[str, list[str]]) -> list[ScanTarget]:
+def all_homes(directory: Identities, listed: dict[str, list[str]]) -> list[ScanTarget]:
     """Every identity and every home folder, each folder its own row: identities in SCIM order (users, then
     service principals), then the folders no identity took, by name. An identity's row is its folder of the
     exact same name; only when no place holds one does it take a folder spelled as it but for case (the
@@ -192,24 +128,3 @@ def all_homes(directory: Directory, listed: dict[str, list[str]]) -> list[ScanTa
         targets.append(ScanTarget(name, "", owner_status(owner) if owner else "removed",
                                   owner.display_name if owner else ""))
     return targets
-
-
-def find_targets(client: RestClient, places: Sequence[Location], users: Sequence[InputUser], all_users: bool,
-                 from_file: bool, homes_too: Sequence[Location] = ()) -> list[ScanTarget]:
-    """Who this run scans. `all_users` (--all-homes): every identity and every home under the places' roots
-    and `homes_too`, found with the SCIM pages and one listing per root. Otherwise the names given, resolved:
-    a few typed on the command line through one filtered lookup each, a list through one paged listing of
-    every identity; the roots are listed only if some name is not exactly an identity's name. `homes_too`:
-    the home roots, listed even when the run scans other places, so that a removed user's home is known as
-    such."""
-    places = list(dict.fromkeys([*places, *homes_too]))
-    if all_users:
-        directory = Directory.fetch(client, required=True)
-        return all_homes(directory, {loc.key: list_homes(client, loc) for loc in places})
-    names = [u.name for u in users]
-    few = not from_file and len(names) <= LOOKUP_LIMIT
-    directory = Directory.fetch(client, names if few else None)
-    homes = None
-    if any(p is None or p.name != n for n, p in ((n, directory.get(n)) for n in names)):
-        homes = Homes({loc.key: list_homes(client, loc, required=False) for loc in places})
-    return once(resolve(users, directory, homes))

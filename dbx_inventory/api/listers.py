@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..api.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
-from ..api.rest import RestClient, Shape, error_in_body
-from ..core.summary import Entry
+from ..core.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
+from ..core.model import Entry
+from .rest import RestClient, Shape, error_in_body
 
 # Folders are opened, never counted. REPO is a Git folder: the original counted it as one 10 KB file and
 # never opened it, hiding everything inside.
