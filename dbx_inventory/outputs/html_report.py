@@ -10,38 +10,30 @@ with a previous inventory, the largest changes and the users new or gone.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from typing import Any
 
 from .changes import Comparison, compare
-from .text import OWNER_WORDS, error_reason, human_bytes, plural
+from .statistics import Statistics
+from .text import OWNER_WORDS, human_bytes, plural
 
 Record = dict[str, Any]
 TABLE_COLUMNS = ["username", "owner_status", "status", "file_count", "total_size", "dbfs_bytes", "workspace_bytes",
                  "estimated_bytes", "file_source", "newest_modified", "error"]
 SIZE_COLUMNS = ("total_size", "dbfs_bytes", "workspace_bytes", "estimated_bytes")
-OWNER_ORDER = ("removed", "inactive", "service_principal", "active", None)
 
 
-def _sum(records: list[Record], column: str) -> int:
-    return sum(r[column] or 0 for r in records if r["status"] != "error")
+def headline(stats: Statistics) -> dict[str, Any]:
+    return {"users": stats.users, "files": stats.files, "bytes": stats.bytes, "estimated_share": stats.estimated_share,
+            "errors": stats.errors, "removed_homes": stats.removed_homes, "reclaimable": stats.reclaimable}
 
 
-def headline(records: list[Record]) -> dict[str, Any]:
-    counted = [r for r in records if r["status"] != "error"]
-    total = _sum(records, "total_size")
-    estimated = _sum(records, "estimated_bytes")
-    removed = [r for r in counted if r["owner_status"] == "removed"]
-    return {"users": len(records), "files": _sum(records, "file_count"), "bytes": total,
-            "estimated_share": round(100 * estimated / total, 1) if total else 0.0,
-            "errors": sum(1 for r in records if r["status"] == "error"), "removed_homes": len(removed),
-            "reclaimable": sum(r["total_size"] or 0 for r in removed)}
-
-
-def top_bars(records: list[Record], n: int = 20) -> list[dict[str, Any]]:
+def top_bars(stats: Statistics, n: int = 20) -> list[dict[str, Any]]:
     """The n largest users as stacked bars: DBFS, then the Workspace with its estimated part marked. An
     inventory without the split (the original's 7 columns) gives one bar per user."""
-    biggest = sorted((r for r in records if r["total_size"]), key=lambda r: -r["total_size"])[:n]
+    biggest = stats.largest(n)
     scale = max((r["total_size"] for r in biggest), default=1) or 1
     bars = []
     for r in biggest:
@@ -55,24 +47,6 @@ def top_bars(records: list[Record], n: int = 20) -> list[dict[str, Any]]:
                      "w_dbfs": 100 * dbfs / scale, "w_ws": 100 * workspace / scale,
                      "w_est": 100 * estimated / scale})
     return bars
-
-
-def by_owner(records: list[Record]) -> list[dict[str, Any]]:
-    rows = []
-    for status in OWNER_ORDER:
-        mine = [r for r in records if r["owner_status"] == status]
-        if mine:
-            rows.append({"status": status or "unknown", "homes": len(mine), "files": _sum(mine, "file_count"),
-                         "bytes": _sum(mine, "total_size"), "failed": sum(1 for r in mine if r["status"] == "error")})
-    return rows
-
-
-def errors_by_reason(records: list[Record]) -> list[tuple[str, int]]:
-    reasons: dict[str, int] = {}
-    for r in records:
-        for error in (r["error"] or "").split("; ") if r["error"] else ():
-            reasons[error_reason(error)] = reasons.get(error_reason(error), 0) + 1
-    return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 # Inside <script>, "</script" ends the element and "<!--" can make the parser miss its end, whatever the type.
@@ -94,8 +68,9 @@ def table_row(record: Record) -> Record:
     return row
 
 
-def render_html(records: list[Record], header: dict[str, Any] | None = None,
-                previous: list[Record] | None = None, previous_name: str = "") -> str:
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The template environment, built once: compiling the template costs more than rendering it."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("dbx_inventory.outputs", "templates"),
@@ -105,12 +80,19 @@ def render_html(records: list[Record], header: dict[str, Any] | None = None,
     env.filters["signed_size"] = lambda n: ("+" if n > 0 else "−" if n < 0 else "") + human_bytes(abs(n))
     env.filters["signed"] = lambda n: f"{n:+,}"
     env.filters["plural"] = lambda n, word, many=None: plural(n, word, many, grouped=True)
+    return env
+
+
+def render_html(records: list[Record], header: dict[str, Any] | None = None,
+                previous: list[Record] | None = None, previous_name: str = "") -> str:
+    stats = Statistics.of(records)
     comparison: Comparison | None = compare(records, previous) if previous is not None else None
     rows = [table_row(r) for r in records]
-    return env.get_template("report.html.j2").render(
-        header=header or {}, headline=headline(records), bars=top_bars(records), owners=by_owner(records),
-        owner_words=OWNER_WORDS, errors=errors_by_reason(records), comparison=comparison,
+    return str(_environment().get_template("report.html.j2").render(
+        header=header or {}, headline=headline(stats), bars=top_bars(stats),
+        owners=[dataclasses.asdict(o) for o in stats.by_owner], owner_words=OWNER_WORDS, errors=stats.errors_by_reason,
+        comparison=comparison,
         previous_name=previous_name, rows_json=script_json(rows), columns=TABLE_COLUMNS,
         size_columns=SIZE_COLUMNS,
         options=json.dumps(header.get("options"), sort_keys=True) if header and header.get("options") else "",
-    )
+    ))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.model import OWNER_STATUSES, PartResult, UserResult, total
+from ..core.model import PartResult, UserResult, total
 from .changes import Comparison
+from .columns import record
+from .statistics import Statistics
 
 UNITS = ("KiB", "MiB", "GiB", "TiB")
 
@@ -89,59 +91,37 @@ def plural(n: int, word: str, many: str | None = None, grouped: bool = False) ->
     return (f"{n:,}" if grouped else str(n)) + " " + (word if n == 1 else many or word + "s")
 
 
-def error_reason(error: str) -> str:
-    """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
-    if error.startswith("no user, service principal or home named"):
-        return "no user, service principal or home of that name"
-    head = error.split(" on ", 1)[0]
-    return head.split(": gave up", 1)[0].strip()
-
-
 def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (), top_users: int = 10) -> list[tuple[str, list[str], list[list[str]]]]:
     """The end-of-run summary as (title, header, rows) tables, rendered by rich or as plain text. It leads
-    with what can be reclaimed: the homes by owner status, removed users' first, then the largest of those."""
-    ok = [r for r in results if r.status != "error"]
+    with what can be reclaimed: the homes by owner status, removed users' first, then the largest of those.
+    The figures are statistics.py's, the same as the HTML report's."""
+    stats = Statistics.of([record(r) for r in results])
     tables: list[tuple[str, list[str], list[list[str]]]] = []
-    if any(r.owner_status for r in results):
-        by_owner = []
-        for status in ("removed", *[s for s in OWNER_STATUSES if s != "removed"], ""):
-            mine = [r for r in results if r.owner_status == status]
-            if mine:
-                t = total(r.total for r in mine if r.status != "error")
-                failed = sum(1 for r in mine if r.status == "error")
-                by_owner.append([status or "unknown", str(len(mine)), str(t.files), human_bytes(t.bytes),
-                                 str(failed) if failed else ""])
+
+    def users_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+        return [[r["username"], str(r["file_count"]), human_bytes(r["total_size"]), r["file_source"]] for r in rows]
+
+    if stats.owners_known:
         tables.append(("Homes by owner (removed users' homes can be reclaimed)",
-                       ["owner status", "homes", "files", "size", "failed"], by_owner))
-        removed = sorted((r for r in ok if r.owner_status == "removed" and r.total.bytes), key=lambda r: -r.total.bytes)
+                       ["owner status", "homes", "files", "size", "failed"],
+                       [[o.status, str(o.homes), str(o.files), human_bytes(o.bytes), str(o.failed) if o.failed else ""]
+                        for o in stats.by_owner]))
+        removed = stats.largest(10, "removed")
         if removed:
-            tables.append((f"Largest homes of removed users (top {min(10, len(removed))})", ["user", "files", "size", "where"],
-                           [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source]
-                            for r in removed[:10]]))
-    fs_rows = []
-    for fs, label in (("dbfs", "DBFS"), ("workspace", "Workspace")):
-        parts = [p for r in ok for p in r.parts if p.fs == fs]
-        if parts:
-            t = total(p.tally for p in parts)
-            fs_rows.append([label, str(t.files), human_bytes(t.bytes), human_bytes(t.estimated_bytes)])
-    grand = total(r.total for r in ok)
-    fs_rows.append(["Total", str(grand.files), human_bytes(grand.bytes), human_bytes(grand.estimated_bytes)])
-    tables.append(("Totals by file system (users scanned completely)", ["", "files", "size", "of which estimated"], fs_rows))
-    counts = [[s, str(sum(1 for r in results if r.status == s))] for s in ("success", "empty", "error")]
-    share = f"{100 * grand.estimated_bytes / grand.bytes:.1f}%" if grand.bytes else "0%"
-    counts.append(["estimated share of bytes", share])
+            tables.append((f"Largest homes of removed users (top {len(removed)})", ["user", "files", "size", "where"],
+                           users_rows(removed)))
+    tables.append(("Totals by file system (users scanned completely)", ["", "files", "size", "of which estimated"],
+                   [[f.label, str(f.files), human_bytes(f.bytes), human_bytes(f.estimated_bytes)]
+                    for f in stats.by_file_system]))
+    counts = [[s, str(n)] for s, n in stats.by_status.items()]
+    counts.append(["estimated share of bytes", f"{stats.estimated_share:.1f}%" if stats.bytes else "0%"])
     tables.append(("Users by status", ["status", "users"], counts))
-    biggest = sorted((r for r in ok if r.total.bytes), key=lambda r: r.total.bytes, reverse=True)[:top_users]
+    biggest = stats.largest(top_users)
     if biggest:
         tables.append((f"Top {plural(len(biggest), 'user')} by size", ["user", "files", "size", "where"],
-                       [[r.username, str(r.total.files), human_bytes(r.total.bytes), r.file_source] for r in biggest]))
-    reasons: dict[str, int] = {}
-    for r in results:
-        for e in r.errors:
-            reasons[error_reason(e)] = reasons.get(error_reason(e), 0) + 1
-    if reasons:
-        tables.append(("Errors by reason", ["reason", "users"],
-                       [[k, str(v)] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]))
+                       users_rows(biggest)))
+    if stats.errors_by_reason:
+        tables.append(("Errors by reason", ["reason", "users"], [[k, str(v)] for k, v in stats.errors_by_reason]))
     if top_files:
         tables.append((f"Top {plural(len(top_files), 'file')} by size", ["size", "user", "where", "path"],
                        [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
