@@ -40,8 +40,8 @@ def test_the_pace_names_its_cause():
     scim = Pacer("scim", clock, initial_rate=4)
     scim.acquire()
     scim.release()
-    assert pace(SimpleNamespace(pacers={"scim": scim})) == "pacing scim at 4 req/s (its starting rate)"
+    assert pace(SimpleNamespace(pacer_states=lambda: [scim.state()])) == "pacing scim at 4 req/s (its starting rate)"
     capped = Pacer("dbfs", clock, max_rps=7)
     capped.acquire()
     capped.release()
-    assert pace(SimpleNamespace(pacers={"scim": scim, "dbfs": capped})) == "pacing at 7 req/s (--max-rps)"
+    assert pace(SimpleNamespace(pacer_states=lambda: [scim.state(), capped.state()])) == "pacing at 7 req/s (--max-rps)"

@@ -90,7 +90,8 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
 
     Lines end at a newline only (not at the other characters Python's splitlines() takes for line ends, such
     as U+2028, which a folder name may hold); names are trimmed of spaces and tabs. In a plain list, `#`
-    starts a comment; in a CSV, every row after the header is data, and a quoted cell keeps a tab."""
+    starts a comment; in a CSV, so does a line of one field starting with `#`, while a row with the header's
+    columns is data even if its name starts with `#`, and a quoted cell keeps a tab."""
     text = text.lstrip("\ufeff")
     raw = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
     lines = [(n, ln.strip(" \t")) for n, ln in enumerate(raw, 1)]
@@ -112,6 +113,8 @@ def parse_users_text(text: str, path: str = "-", column: str | None = None) -> l
     users = []
     rows = csv.reader(io.StringIO("\n".join(raw[header_line:])), delimiter=delimiter)
     for row in rows:
+        if len(first) > 1 and len(row) == 1 and row[0].lstrip(" \t").startswith("#"):
+            continue  # a comment line: a data row has the header's columns, even a name starting with '#'
         name = cell(row, index)
         if name:
             number = header_line + rows.line_num
