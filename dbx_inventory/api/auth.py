@@ -1,8 +1,7 @@
 """The credentials a Spark task carries: a host and a bearer token, without the SDK on the executor.
 
 The token is kept masked (XOR with a random pad) inside the pickled task, so it never appears as text in a
-DataFrame row, a query plan, a log or an error message (the original put it in every DataFrame row, visible in query plans). This
-is obfuscation, not encryption: whoever can read the cluster's task payloads can recover it, as with any
+DataFrame row, a query plan, a log or an error message. This is obfuscation, not encryption: whoever can read the cluster's task payloads can recover it, as with any
 job that calls an API from executors. So the token masked here is, where the workspace allows it, a
 short-lived one minted for the tasks alone and revoked when the run ends (task_token.py).
 """

@@ -2,9 +2,8 @@
 
 The SDK resolves explicit arguments, then
 the environment (DATABRICKS_HOST, DATABRICKS_TOKEN, DATABRICKS_CONFIG_PROFILE, OAuth, ARM_*...), then the
-profile; we only add the original's DATABRICKS_WORKSPACE_URL alias and turn its errors into one sentence.
-The original parsed ~/.databrickscfg by hand three times and silently fell back to DEFAULT for an unknown
-profile; here the SDK resolves profiles and an unknown one is an error that names it.
+profile; we only add the DATABRICKS_WORKSPACE_URL alias (docs/history.md) and turn its errors into one
+sentence. An unknown profile is an error that names it, never a silent fallback to DEFAULT.
 """
 
 from __future__ import annotations
@@ -111,7 +110,7 @@ def resolve_config(opts: AuthOptions) -> Config:
         add_secret(secret)
     host = opts.host or None
     if not host and not os.environ.get("DATABRICKS_HOST") and os.environ.get("DATABRICKS_WORKSPACE_URL"):
-        host = os.environ["DATABRICKS_WORKSPACE_URL"]  # the original's name for DATABRICKS_HOST
+        host = os.environ["DATABRICKS_WORKSPACE_URL"]  # the earlier toolkit's name for DATABRICKS_HOST
     check_host_is_safe(host or os.environ.get("DATABRICKS_HOST"))
     profile = opts.profile or os.environ.get("DATABRICKS_CONFIG_PROFILE") or None
     if profile:

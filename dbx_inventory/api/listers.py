@@ -16,8 +16,8 @@ from ..core.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
 from ..core.model import Entry
 from .rest import RestClient, Shape, error_in_body
 
-# Folders are opened, never counted. REPO is a Git folder: the original counted it as one 10 KB file and
-# never opened it, hiding everything inside.
+# Folders are opened, never counted. REPO is a Git folder: counted as one file, it would hide everything
+# inside.
 WORKSPACE_FOLDERS = frozenset({"DIRECTORY", "REPO"})
 log = logging.getLogger("dbx_inventory")
 

@@ -1,9 +1,8 @@
 """One pacer per API family, shared by every worker of the process (in the style of rclone's lib/pacer).
 
 Databricks throttles per workspace and per API family (docs/api-notes.md): a rate limit answered with 429
-and Retry-After, and a cap of about 20 requests in flight answered with 429 and no Retry-After. The
-original slept 50 ms before every request and backed off per user with no shared limiter, so its
-workers throttled each other. Here:
+and Retry-After, and a cap of about 20 requests in flight answered with 429 and no Retry-After. Workers that
+each back off alone throttle each other, so one pacer per family decides for all of them:
 
 - requests of a family start no closer than 1/rate apart. The rate is unknown (unlimited) until the
   workspace pushes back; when more than THRESHOLD of the recent requests got a rate-limit 429, the rate is

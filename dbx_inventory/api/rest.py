@@ -1,8 +1,7 @@
 """The REST client: auth headers from the SDK's Config, pooled connections, and the one retry loop.
 
 Every API call of the program goes through `RestClient.request`, which paces the request with its family's
-shared pacer and applies the one retry policy (the original wrote its retry loop four times, each a little
-different).
+shared pacer and applies the one retry policy.
 """
 
 from __future__ import annotations

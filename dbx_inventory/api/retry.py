@@ -1,8 +1,8 @@
 """The one retry policy of the program: what is retried, how long to wait, and why.
 
 The SDK's own retries are not used: it does not retry 500/502/504, reads only integer Retry-After, and
-keeps going for 5 minutes by default (docs/api-notes.md). The original ignored Retry-After, never retried
-502/504 and had no jitter. Every call site goes through `RestClient`, which applies this policy.
+keeps going for 5 minutes by default (docs/api-notes.md). Every call site goes through `RestClient`, which
+applies this policy.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def classify_exception(exc: BaseException) -> Verdict:
 class RetryPolicy:
     """Exponential backoff with jitter, bounded by attempts and by a deadline per request.
 
-    Defaults keep the original's promise (waits up to 32 s) while a dead host still fails in about a
+    Waits go up to 32 s, while a dead host still fails in about a
     minute rather than the SDK's five. A request that got no answer in time (`Verdict.too_slow`) gets
     `slow_attempts` in all: each try costs a minute or more, and the same request will be as slow again.
     """

@@ -1,9 +1,8 @@
 """SCIM user (and service principal) export.
 
 Paging as docs/api-notes.md ("SCIM identities") says: start at 1, advance by the number of items actually returned, stop on a
-page without `Resources`, de-duplicate by `id`, ask only for the attributes needed. The original advanced
-by the requested page size, skipping users when the server returned fewer, and returned a partial list
-with exit code 0 on any error; here an error after retries propagates.
+page without `Resources`, de-duplicate by `id`, ask only for the attributes needed. An error after retries
+propagates: a partial list is never returned.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """python -m dbx_inventory.report INVENTORY [--previous OLD] -o report.html: the HTML report of any saved
-inventory (JSON, JSON Lines or CSV, ours or the original's 7 columns), without rescanning."""
+inventory (JSON, JSON Lines or CSV, ours or the earlier toolkit's 7 columns), without rescanning."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--locations", default="home", metavar="LIST", help="exactly where to look, a comma list of home (dbfs:/Users/<user> and /Users/<user>), repos (/Repos/<user>) and uploads (dbfs:/FileStore/shared_uploads/<user>), or all (default home)")
     p.add_argument("-o", "--output", metavar="FILE", help=f"the inventory (default {DEFAULT_OUTPUT.format(format='csv')}, or .json/.jsonl for those formats; - for stdout; with one user on the command line, only when given)")
     p.add_argument("--format", choices=[f.value for f in OutputFormat], default="csv",
-                   help="csv (the original's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
+                   help="csv (the earlier toolkit's columns first), json (a header with format version, tool version, host, options and time, then the users) or jsonl (one user per line); machine formats carry raw numbers")
     p.add_argument("--files-output", metavar="PATH", help="also list every file and object scanned (user, file system, path, type, size, estimated?, modified), streamed as the scan goes: .csv, .jsonl, or .parquet with pyarrow")
     p.add_argument("--html", metavar="PATH", help="also write the report as one self-contained HTML page (charts, a sortable table; with --compare, what changed)")
     p.add_argument("--compare", metavar="OLD", help="an older inventory (csv, json or jsonl) of this workspace: the summary, and the --html report, show the largest changes since")

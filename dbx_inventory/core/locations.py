@@ -1,6 +1,6 @@
 """The per-user places the inventory can walk. Pure data: which file system, which root, which name.
 
-- `home`: `dbfs:/Users/<user>` and the Workspace `/Users/<user>` (the original's two homes). A service
+- `home`: `dbfs:/Users/<user>` and the Workspace `/Users/<user>` (the earlier toolkit's two homes). A service
   principal's home is named by its applicationId.
 - `repos`: the Workspace `/Repos/<user>`, legacy Repos and Git folders; a REPO is opened like a folder.
 - `uploads`: `dbfs:/FileStore/shared_uploads/<user>`, where files uploaded through the UI land.

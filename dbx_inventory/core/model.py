@@ -16,7 +16,7 @@ Status = Literal["success", "empty", "error"]
 OwnerStatus = Literal["active", "inactive", "service_principal", "removed", ""]  # "": cannot be known
 FileSystem = Literal["dbfs", "workspace"]
 
-DEFAULT_SIZE_ESTIMATE = 10_000  # bytes per object without a size: the original's documented estimate
+DEFAULT_SIZE_ESTIMATE = 10_000  # bytes per object without a size: the earlier toolkit's documented estimate
 
 
 class Entry(NamedTuple):

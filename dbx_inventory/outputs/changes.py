@@ -20,7 +20,7 @@ Record = dict[str, Any]
 # The parts of a user's total counted apart. dbfs_* holds the uploads and workspace_* holds /Repos, so the
 # homes are what is left of them once the places beyond are taken out.
 BEYOND = {"dbfs": "uploads", "workspace": "repos"}
-HOMES = "homes"  # a record without the split (the original's 7 columns): its total is the two homes
+HOMES = "homes"  # a record without the split (the earlier toolkit's 7 columns): its total is the two homes
 PER_COLUMN = [f"{scope}_{what}" for scope in SCOPES for what in ("files", "bytes")]
 
 
@@ -173,7 +173,7 @@ class Basis:
         ok = [r for r in records if r.get("status") != "error"]
         if isinstance(options.get("file_systems"), list) and isinstance(options.get("locations"), list):
             scopes: frozenset[str] | None = counted(options["file_systems"], options["locations"])
-        else:  # a CSV: the columns some row fills; none at all is the original's 7 columns, which do not say
+        else:  # a CSV: the columns some row fills; none at all is the earlier toolkit's 7 columns, which do not say
             scopes = frozenset(s for s in SCOPES if any(r.get(f"{s}_bytes") is not None for r in ok)) or None
         estimate = options.get("size_estimate")
         if not isinstance(estimate, int):

@@ -1,7 +1,7 @@
 """The inventory's columns, defined once and derived from the model: every format (CSV, JSON, JSON Lines,
 the Spark tables, the HTML report) takes its fields and their types from here.
 
-The original's seven columns come first, in its order; then ours. A counter added to `Tally` appears here
+The earlier toolkit's seven columns come first, in its order (docs/history.md); then ours. A counter added to `Tally` appears here
 (and so everywhere) without being listed again.
 """
 

@@ -32,7 +32,7 @@ def headline(stats: Statistics) -> dict[str, Any]:
 
 def top_bars(stats: Statistics, n: int = 20) -> list[dict[str, Any]]:
     """The n largest users as stacked bars: DBFS, then the Workspace with its estimated part marked. An
-    inventory without the split (the original's 7 columns) gives one bar per user."""
+    inventory without the split (the earlier toolkit's 7 columns) gives one bar per user."""
     biggest = stats.largest(n)
     scale = max((r["total_size"] for r in biggest), default=1) or 1
     bars = []

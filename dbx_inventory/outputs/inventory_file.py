@@ -1,4 +1,4 @@
-"""Reading a saved inventory back: JSON (a header and the users), JSON Lines, or CSV (ours, or the original
+"""Reading a saved inventory back: JSON (a header and the users), JSON Lines, or CSV (ours, or the earlier toolkit's
 toolkit's 7 columns). Every record comes back with every column of columns.py, typed as the machine formats
 carry them; a column the file lacks is None (unknown). A CSV's escaped cells (csv_safe.py) read back as the
 text they escaped."""

@@ -1,8 +1,7 @@
 """Output writers: the inventory in its three formats, and text files, always written atomically.
 
-The original wrote its inventory once, in place, and exited 0 when the write failed; one user gave a
-4-column CSV and several gave 7. Here there is one schema (columns.py), checked writable before the first
-request, written to a temporary file beside the target, fsynced, then renamed over it.
+There is one schema (columns.py), checked writable before the first request, written to a temporary file
+beside the target, fsynced, then renamed over it: a failed write never leaves half an inventory.
 """
 
 from __future__ import annotations
@@ -116,7 +115,7 @@ def write_text(path: str, text: str) -> None:
 
 
 def render_inventory(results: list[UserResult], fmt: str, header: dict[str, object]) -> str:
-    """csv: the original's columns first; json: a header and the users; jsonl: one user per line.
+    """csv: the earlier toolkit's columns first; json: a header and the users; jsonl: one user per line.
     The machine formats carry raw numbers, and null where the CSV is blank."""
     if fmt == OutputFormat.CSV:
         return render_csv((text_row(r) for r in results), COLUMN_NAMES, NUMERIC_COLUMNS)

@@ -7,9 +7,9 @@ error that lists the columns found, never a user. Display names are never taken 
 line decides the delimiter: `,`, or the `;` of spreadsheets saved in locales whose decimal mark is a comma,
 or a tab. A cell escaped against formulas (outputs/csv_safe.py) reads back as the name it escaped.
 
-The original took a CSV header for a user, let a BOM break the first name, and scanned twice the names that
-differ only in case (twice the same home, unless each names a folder of its own); a plain list with
-`Smith, John` on one line was once read as CSV and merged the next fifty users into one junk name.
+A header is never a user, a BOM never breaks the first name, and names that differ only in case are
+scanned once when they name one home (twice when each names a folder of its own); a plain list with
+`Smith, John` on one line stays a plain list.
 """
 
 from __future__ import annotations

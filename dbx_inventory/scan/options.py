@@ -23,7 +23,7 @@ from .walker import WalkOptions
 
 DEFAULT_OUTPUT = "inventory.{format}"  # named for its format: JSON never lands in inventory.csv
 NO_OUTPUT = "none"  # the notebook entry point returns rows instead of writing a file
-DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the original's name
+DEFAULT_CHECKPOINT = ".checkpoint_progress.json"  # the earlier toolkit's name
 DEFAULT_WORKERS = 8  # per API family: 16 in flight stays under the ~20-request concurrency cap
 DEFAULT_RETRY_DEADLINE = 120.0
 

@@ -105,7 +105,7 @@ def collect(client: RestClient, scim_filter: str | None, service_principals: boo
             if max_users and len(out) >= max_users:
                 break
     except ApiError as exc:
-        # Never a silently partial list: the original returned what it had, with exit code 0.
+        # Never a silently partial list: a cleanup run on it would miss the users left out.
         if isinstance(exc, (Unauthenticated, PermissionDenied)):
             raise AuthError(f"authentication failed or not allowed to list users ({exc.describe()})") from exc
         if isinstance(exc, NoResponse):

@@ -1,8 +1,7 @@
 """The concurrent walk, in the style of rclone's fs/walk: pools of workers take folders from shared queues
 (lanes.py); a counter of outstanding requests per place says when a user's place is done.
 
-- No depth limit: a folder is opened whatever its depth (the original silently dropped everything more
-  than ten levels down), and never twice.
+- No depth limit: a folder is opened whatever its depth, and never twice.
 - Entries are folded into the user's tallies as they arrive (core/model.py): memory grows with the users
   in flight, the folders pending and the largest single listing, not with the total number of files.
 - `exact_notebook_sizes`: every notebook a listing finds becomes an export job; the notebook is folded when

@@ -1,8 +1,6 @@
 """Crash-safe checkpoints: an append-only JSON Lines file, one record per completed user.
 
-The original rewrote its checkpoint in place (a crash mid-write corrupted it), only in parallel mode and per
-chunk of 100 users; users that had failed counted as done; a resumed run's saves dropped earlier results; a
-stale checkpoint from another run was silently reused. Here:
+What a checkpoint guarantees:
 
 - line 1 is a header: format version, tool version, workspace host, and the options that change results;
 - every completed user is appended as one line, written at once, so `kill -9` loses at most the users in
@@ -12,7 +10,7 @@ stale checkpoint from another run was silently reused. Here:
 - a torn last line (a crash mid-append) is dropped and that user rescanned; any other damage is an error;
 - `--resume` refuses a checkpoint from another workspace or with other options;
 - a lock file keeps two runs off one checkpoint (through filelock, the cross-platform lock of pip, tox and
-  virtualenv: the original ran on Windows, where there is no fcntl), and a sidecar names the holder's pid;
+  virtualenv, since admins run it on Windows, where there is no fcntl), and a sidecar names the holder's pid;
 - a finished run deletes its checkpoint, so the next cron run starts fresh.
 
 Read one with: python -m dbx_inventory.checkpoint PATH [-o partial.csv] (cli/checkpoint.py)
