@@ -21,7 +21,9 @@ _ESCAPED = (*FORMULA_STARTS, QUOTE)
 
 
 def escape(text: str) -> str:
-    """A text cell as the CSV writes it."""
+    """A text cell as the CSV writes it. A NUL, which Python 3.10's csv module cannot write at all ("need to
+    escape") and no spreadsheet keeps, becomes U+FFFD, the replacement character."""
+    text = text.replace("\x00", "\ufffd")
     return QUOTE + text if text.startswith(_ESCAPED) else text
 
 

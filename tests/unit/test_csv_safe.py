@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from dbx_inventory.outputs.csv_safe import FORMULA_STARTS, escape, unescape, write_csv
 
 # Arbitrary text, with the characters that matter at the start made likely.
-texts = st.one_of(st.text(), st.builds(lambda a, b: a + b, st.sampled_from([*FORMULA_STARTS, "'", "''"]), st.text()))
+# Any text but NUL, which a CSV cannot carry on every Python (escape() replaces it: see the test below).
+plain = st.text().filter(lambda t: "\x00" not in t)
+texts = st.one_of(plain, st.builds(lambda a, b: a + b, st.sampled_from([*FORMULA_STARTS, "'", "''"]), plain))
 
 
 @given(texts)
@@ -66,3 +68,11 @@ def test_an_inventory_csv_reads_back_as_written(rows):
     # A blank cell is unknown (None) to the reader, as it is for every column.
     assert [(r["username"], r["display_name"], r["total_size"]) for r in back] == [
         (u or None, d or None, n) for u, d, n in rows]
+
+
+def test_a_nul_is_written_as_the_replacement_character():
+    from dbx_inventory.outputs.writers import render_csv
+
+    text = render_csv([{"username": "a\x00b", "total_size": 1, "status": "success"}],
+                      ["username", "total_size", "status"])
+    assert "a\ufffdb" in text  # and no "need to escape" from the csv module on Python 3.10
