@@ -40,13 +40,18 @@ def shared_server(workspace):
         yield srv
 
 
+def fresh(srv: EmulatorServer) -> EmulatorServer:
+    """An emulator shared by several tests, as each test finds it: no faults, the test token, fresh counters."""
+    srv.set_faults(NO_LIMITS)
+    srv.set_token(TOKEN)
+    srv.reset_stats()
+    return srv
+
+
 @pytest.fixture
 def server(shared_server):
-    """The session's emulator, reset to no faults and fresh counters for each test."""
-    shared_server.set_faults(NO_LIMITS)
-    shared_server.set_token(TOKEN)
-    shared_server.reset_stats()
-    return shared_server
+    """The session's emulator, reset for each test."""
+    return fresh(shared_server)
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from emulator import EmulatorServer, Faults, build_workspace
-from tests.conftest import ROOT, SCAN, TOKEN, USERS, assert_matches_truth, emulator_env, read_csv, run
+from tests.conftest import ROOT, SCAN, TOKEN, USERS, assert_matches_truth, emulator_env, fresh, read_csv, run
 from tests.oracle import expected_row
 
 
@@ -25,9 +25,7 @@ def twins():
 @pytest.fixture
 def tw(twins):
     ws, truth, srv = twins
-    srv.set_faults(Faults(rate=None))
-    srv.reset_stats()
-    return ws, truth, srv
+    return ws, truth, fresh(srv)
 
 
 def pairs(ws) -> list[tuple[str, str]]:

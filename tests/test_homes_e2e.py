@@ -17,6 +17,7 @@ from tests.conftest import (
     USERS,
     assert_matches_truth,
     emulator_env,
+    fresh,
     read_csv,
     run,
     scannable_users,
@@ -39,9 +40,7 @@ def departed():
 @pytest.fixture
 def dep(departed):
     ws, truth, srv = departed
-    srv.set_faults(Faults(rate=None))
-    srv.reset_stats()
-    return ws, truth, srv
+    return ws, truth, fresh(srv)
 
 
 def every_home(ws) -> list[str]:
