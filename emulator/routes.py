@@ -124,6 +124,8 @@ class Routes:
                 if r["id"] == ident:
                     return 200, {"schemas": [schema], **r}
             raise Reply(404, scim.error(f"Resource {ident} not found.", 404, None))
+        start = q.get("startIndex", "1")
+        self._fail_always("scim", f"{kind}@{start[0] if isinstance(start, list) else start}")
         try:
             return 200, scim.list_page(items, schema, allowed, q, self.faults.scim_page_cap)
         except scim.InvalidFilter as e:

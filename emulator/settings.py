@@ -30,7 +30,8 @@ class Faults(Limits):
     fault_kinds: tuple = ("429ra", "429", "500", "502", "503", "504", "drop")
     max_consecutive_faults: int = 2
     seed: int = 0  # of the random faults
-    fail_always: dict = field(default_factory=dict)  # path ("dbfs:"/"ws:" prefix optional) -> status
+    # path ("dbfs:"/"ws:" prefix optional) -> status; a SCIM page by its first index: "scim:Users@101"
+    fail_always: dict = field(default_factory=dict)
     dbfs_disabled: bool = False  # the workspace's DBFS root is off (disable_legacy_dbfs): every DBFS call is 403
     # Raw or malformed 200 answers for chosen listings, as proxies, gateways and odd servers send them:
     # "dbfs:/Users/u" or "ws:/Users/u" -> one of MALFORMED_KINDS. `malformed_times` answers so that many times

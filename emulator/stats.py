@@ -22,8 +22,12 @@ class Stats:
                                 # Which token each request used: "user" (the workspace's token) or a minted
                                 # token's id, per family and per listing; and the tokens minted (never their
                                 # values).
-                                "by_token": {}, "list_tokens": {}, "tokens": {}}
+                                "by_token": {}, "list_tokens": {}, "tokens": {},
+                                # Per family, the arrival numbers of its first and last request, and per
+                                # path listed, of its first listing: what ran before or beside what.
+                                "spans": {}, "listed_at": {}}
             self.in_flight = 0
+            self._arrivals = 0
             self._t0 = time.monotonic()
 
     def snapshot(self) -> dict:
@@ -37,6 +41,11 @@ class Stats:
         with self._lock:
             d = self._data[key]
             d[sub] = d.get(sub, 0) + n
+            if key == "requests":
+                self._arrivals += 1
+                self._data["spans"].setdefault(sub, [self._arrivals, self._arrivals])[1] = self._arrivals
+            elif key == "list_calls":
+                self._data["listed_at"].setdefault(sub, self._arrivals)
 
     def answered(self, status) -> None:
         """One answer sent (status "drop": the connection closed without one)."""

@@ -244,3 +244,39 @@ def test_a_removed_users_name_is_known_whatever_places_are_scanned(tmp_path, dep
     rows = {row["username"]: row for row in read_csv(tmp_path / "all.csv")}
     assert rows[gone]["owner_status"] == "removed"
     assert len(rows) == len(every_home(ws))
+
+
+def test_the_scan_starts_while_identities_are_still_paged(tmp_path, dep):
+    # Seven identities a page: the users file's first names are listed before the last SCIM page is read,
+    # and a name that resolves only once every identity is known (a case twin, a removed user's home) is
+    # still exact.
+    ws, truth, srv = dep
+    srv.set_faults(Faults(rate=None, scim_page_cap=7))
+    removed = next(p.home for p in ws.removed if truth[p.home]["ws_files"])
+    late = scannable_users(ws)[-1]  # on the last page of users
+    names = [*scannable_users(ws)[:40], late.upper(), removed]
+    r = run(SCAN, "--users-file", str(write_users_file(tmp_path / "u.txt", names)), "-o", "inv.csv",
+            env=emulator_env(tmp_path, srv))
+    assert r.returncode in (0, 3), r.stderr[-2000:]
+    rows = {row["username"]: row for row in read_csv(tmp_path / "inv.csv")}
+    assert list(rows) == names  # the order of the file, whatever order users finished in
+    assert_matches_truth(list(rows.values())[:40], truth, names[:40])
+    assert rows[late.upper()]["home_name"] == late
+    assert {k: rows[late.upper()][k] for k in expected_row(truth[late])} == expected_row(truth[late])
+    assert rows[removed]["owner_status"] == "removed"
+    stats = srv.stats()
+    first_home = min(stats["listed_at"][f"{fs}/Users/{names[0]}"] for fs in ("dbfs:", "ws:"))
+    assert first_home < stats["spans"]["scim"][1], stats["spans"]
+
+
+def test_identities_lost_mid_listing_stop_the_run_with_a_sentence(tmp_path, dep):
+    # The scan has begun on the first pages' names when the third page refuses the credentials: no inventory,
+    # nothing marked removed, and the users already scanned are kept for --resume.
+    ws, truth, srv = dep
+    srv.set_faults(Faults(rate=None, scim_page_cap=7, fail_always={"scim:Users@15": 401}))
+    names = scannable_users(ws)
+    r = run(SCAN, "--users-file", str(write_users_file(tmp_path / "u.txt", names)), "-o", "inv.csv",
+            env=emulator_env(tmp_path, srv))
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "authentication failed while listing the workspace's users" in r.stderr.splitlines()[-1]
+    assert not (tmp_path / "inv.csv").exists()

@@ -12,7 +12,9 @@ reported `removed`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..api.listers import LISTERS
 from ..api.rest import RestClient
@@ -20,7 +22,7 @@ from ..api.scim import Principal, iter_principals
 from ..core.errors import ApiError, AuthError, InventoryError, NoResponse, NotFound, Unauthenticated, UnreachableError
 from ..core.locations import Location
 from ..core.model import ScanTarget
-from .resolve import Homes, Identities, all_homes, once, resolve
+from .resolve import Homes, Identities, all_homes, once, owner_status, resolve
 from .users_file import InputUser
 
 log = logging.getLogger("dbx_inventory")
@@ -30,14 +32,18 @@ log = logging.getLogger("dbx_inventory")
 LOOKUP_LIMIT = 5
 
 
-def fetch_identities(client: RestClient, names: Sequence[str] | None = None, required: bool = False) -> Identities:
+def fetch_identities(client: RestClient, names: Sequence[str] | None = None, required: bool = False,
+                     found: Callable[[Principal, Identities], None] | None = None) -> Identities:
     """Every identity (`names` None), or those of a few names through filtered lookups. Users who may not
-    list service principals still get the users; `required` makes any failure fatal."""
+    list service principals still get the users; `required` makes any failure fatal. `found` sees each
+    identity as its page arrives, with the identities so far."""
     identities = Identities()
     for service_principals in (False, True):
         try:
             for p in _principals(client, names, service_principals):
                 identities.add(p)
+                if found:
+                    found(p, identities)
         except ApiError as exc:
             what = "service principals" if service_principals else "users"
             if isinstance(exc, Unauthenticated):
@@ -102,3 +108,70 @@ def find_targets(client: RestClient, places: Sequence[Location], users: Sequence
     if any(p is None or p.name != n for n, p in ((n, directory.get(n)) for n in names)):
         homes = Homes({loc.key: list_homes(client, loc, required=False) for loc in places})
     return once(resolve(users, directory, homes))
+
+
+_END = object()
+
+
+class TargetFeed:
+    """The targets of a list of names, handed to the scan as soon as each is certain, while the identities
+    are still being paged (SCIM allows a few requests a second, so paging a large workspace takes seconds).
+
+    A name typed exactly as an identity's name, and the first of its spellings in the list, is that
+    identity's home whatever else is found: it goes at once. Every other name waits for the whole listing
+    (and, if needed, the roots): `resolve` then decides as it would have for the whole list, and `once` keeps
+    the first spelling of a home. `targets` is the complete list, in input order, once the feed is drained."""
+
+    def __init__(self, client: RestClient, places: Sequence[Location], users: Sequence[InputUser],
+                 from_file: bool, homes_too: Sequence[Location] = ()) -> None:
+        self._client = client
+        self._places = list(dict.fromkeys([*places, *homes_too]))
+        self._users = list(users)
+        self._few = not from_file and len(self._users) <= LOOKUP_LIMIT
+        self._first: dict[str, str] = {}  # case-folded name -> the first spelling in the list
+        for u in self._users:
+            self._first.setdefault(u.name.casefold(), u.name)
+        self._sent: dict[str, ScanTarget] = {}
+        self.targets: list[ScanTarget] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The names given, in order (a name spelled twice over is one user, whichever is scanned)."""
+        return [u.name for u in self._users]
+
+    def __iter__(self) -> Iterator[ScanTarget]:
+        ready: queue.Queue[object] = queue.Queue()
+        worker = threading.Thread(target=self._resolve, args=(ready,), name="identities", daemon=True)
+        worker.start()
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, ScanTarget)
+            yield item
+
+    def _early(self, p: Principal, known: Identities, ready: queue.Queue[object]) -> None:
+        name = self._first.get(p.name.casefold())
+        if name == p.name and known.get(name) is p and name not in self._sent:
+            target = ScanTarget(name, "", owner_status(p), p.display_name)
+            self._sent[name] = target
+            ready.put(target)
+
+    def _resolve(self, ready: queue.Queue[object]) -> None:
+        try:
+            names = self.names
+            directory = fetch_identities(self._client, names if self._few else None,
+                                         found=lambda p, known: self._early(p, known, ready))
+            homes = None
+            if any(p is None or p.name != n for n, p in ((n, directory.get(n)) for n in names)):
+                homes = Homes({loc.key: list_homes(self._client, loc, required=False) for loc in self._places})
+            self.targets = once(resolve(self._users, directory, homes))
+            for target in self.targets:
+                sent = self._sent.get(target.name)
+                if sent is None:
+                    ready.put(target)
+                elif sent.folder != target.folder:  # cannot happen by the rule above; never scan the wrong home
+                    raise InventoryError(f"internal error: {target.name} was scanned as {sent.folder}, "
+                                         f"but resolves to {target.folder}")
+            ready.put(_END)
+        except BaseException as exc:  # the scan stops on it, in the thread that iterates
+            ready.put(exc)

@@ -5,7 +5,7 @@ local scan."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from ..api.rest import RestClient
@@ -24,8 +24,8 @@ class Executor(Protocol):
     # The Spark scanner that scanned users, if any: the tables are written through its session.
     scanner: SparkScanner | None
 
-    def scan(self, targets: Sequence[ScanTarget]) -> Iterator[UserResult]:
-        """One UserResult per target, in completion order."""
+    def scan(self, targets: Iterable[ScanTarget]) -> Iterator[UserResult]:
+        """One UserResult per target, in completion order. The targets may still be arriving (a feed)."""
         ...
 
     def close(self) -> None:
@@ -41,7 +41,7 @@ class LocalExecutor:
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
 
-    def scan(self, targets: Sequence[ScanTarget]) -> Iterator[UserResult]:
+    def scan(self, targets: Iterable[ScanTarget]) -> Iterator[UserResult]:
         return self.walker.scan(targets)
 
     def close(self) -> None:
@@ -55,9 +55,9 @@ class SparkExecutor:
         self.start = start
         self.scanner: SparkScanner | None = scanner
 
-    def scan(self, targets: Sequence[ScanTarget]) -> Iterator[UserResult]:
+    def scan(self, targets: Iterable[ScanTarget]) -> Iterator[UserResult]:
         assert self.scanner is not None
-        return self.scanner.scan(targets)
+        return self.scanner.scan(list(targets))  # chunks are cut from the whole list
 
     def close(self) -> None:
         self.start.close()

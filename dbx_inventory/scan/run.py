@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -33,7 +33,7 @@ from ..outputs.text import human_bytes
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
-from ..people.identities import find_targets
+from ..people.identities import TargetFeed, find_targets
 from ..people.users_file import InputUser, collect_users
 from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
@@ -98,25 +98,24 @@ def execute(options: ScanOptions) -> ScanOutcome:
         _warn_unlike(client, options, previous)
         start = stack.enter_context(contextlib.closing(SparkStart(client, options))) if options.spark else None
         top = TopFiles(options.top) if options.top else None
-        targets, names, done = _find_users(client, options, inputs, not_scanned, checkpoint, top is not None)
+        users = _find_users(client, options, inputs, not_scanned, checkpoint, top is not None)
         if plan.output and remote_output:
             check_volume_directory(client, plan.output)
         if files_out:
-            files_out.open(set(done) if checkpoint.file and options.resume else None)
-        todo = _todo(targets, done)
-        progress = Progress(len(targets), len(targets) - len(todo), client, enabled=options.progress)
+            files_out.open(set(users.done) if checkpoint.file and options.resume else None)
+        progress = Progress(users.total, len(users.done), client, enabled=options.progress)
         watchers = [o.observe for o in (progress, files_out, top) if o is not None]
         executor = stack.enter_context(contextlib.closing(
-            choose_executor(client, options, start, len(todo), _fan_out(watchers))))
+            choose_executor(client, options, start, users.total - len(users.done), _fan_out(watchers))))
         with checkpoint.kept_on_failure():
-            results, interrupted = scan_users(executor, todo, done, len(targets), progress,
+            results, interrupted = scan_users(executor, users.todo(), users.done, users.total, progress,
                                               _recorder(files_out, checkpoint))
         _log_pacing(client, executor, options.debug)
         if files_out:
             files_out.close(complete=not interrupted)
         if interrupted:
-            return ScanOutcome([], ExitCode.INTERRUPTED, note=_interrupted(options, len(results), len(names), checkpoint))
-        ordered = [results[n] for n in names]  # input order, whatever order users finished in
+            return ScanOutcome([], ExitCode.INTERRUPTED, note=_interrupted(options, len(results), users.total, checkpoint))
+        ordered = [results[n] for n in users.names()]  # input order, whatever order users finished in
         why_not = {**options.left_out(), **not_scanned}
         records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous,
                           _header(client, options, not_scanned, why_not))
@@ -193,31 +192,61 @@ class _Checkpoint:
                             "fixed, run the same command with --resume to finish") from None
 
 
+class _Users:
+    """Who the run scans, and who an earlier part of it has done. A list of names is a feed: the scan starts
+    on the first names resolved while the identities are still being paged. --all-homes needs every identity
+    and root listing first, and Spark's chunks are cut from a list: those are found before the scan."""
+
+    def __init__(self, found: TargetFeed | list[ScanTarget], done: dict[str, UserResult], all_homes: bool) -> None:
+        self.found = found
+        self.done = done
+        self.all_homes = all_homes
+
+    @property
+    def total(self) -> int:
+        return len(self.found.names if isinstance(self.found, TargetFeed) else self.found)
+
+    def todo(self) -> Iterable[ScanTarget]:
+        if isinstance(self.found, TargetFeed):
+            return (t for t in self.found if t.name not in self.done)
+        todo = [t for t in self.found if t.name not in self.done]
+        if self.done:
+            log.info("resuming: %d of %d users already done, %d to scan", len(self.found) - len(todo),
+                     len(self.found), len(todo))
+        return todo
+
+    def names(self) -> list[str]:
+        """Every name of the inventory, in order, once the scan is complete: the targets (a name spelled
+        twice over is one), and with --all-homes the homes an earlier part of the run found as well."""
+        targets = self.found.targets if isinstance(self.found, TargetFeed) else self.found
+        assert targets is not None, "the feed is read to its end before the inventory is written"
+        names = [t.name for t in targets]
+        return names + [n for n in self.done if n not in set(names)] if self.all_homes else names
+
+
 def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser], not_scanned: dict[str, str],
-                checkpoint: _Checkpoint, top: bool) -> tuple[list[ScanTarget], list[str], dict[str, UserResult]]:
-    """The targets (names resolved to homes), every name of the inventory in order, and the users an earlier part
-    of this run has done."""
+                checkpoint: _Checkpoint, top: bool) -> _Users:
+    """The targets (names resolved to homes) and the users an earlier part of this run has done."""
     homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
-    targets = find_targets(client, options.walk_options().locations, inputs, options.all_homes,
-                           bool(options.users_file), homes)
-    names = [t.name for t in targets]
+    places = options.walk_options().locations
+    found: TargetFeed | list[ScanTarget]
+    if options.all_homes:
+        found = find_targets(client, places, inputs, True, bool(options.users_file), homes)
+    else:
+        found = TargetFeed(client, places, inputs, bool(options.users_file), homes)
     streams = {"files_output": options.files_output} if options.files_output else {}
-    identity = Header(client.host, options.result_options(), None if options.all_homes else tuple(names), streams)
+    identity = Header(client.host, options.result_options(),
+                      None if options.all_homes else tuple(u.name for u in inputs), streams)
     why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
     done = checkpoint.open(identity, why)
     if done and top:
         log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
                     "before it are not known", len(done))
-    # Every home of a run that found its users itself, also those found by an earlier part of it.
-    names += [n for n in done if n not in set(names)] if options.all_homes else []
-    return targets, names, done
-
-
-def _todo(targets: list[ScanTarget], done: dict[str, UserResult]) -> list[ScanTarget]:
-    todo = [t for t in targets if t.name not in done]
-    if done:
-        log.info("resuming: %d of %d users already done, %d to scan", len(targets) - len(todo), len(targets), len(todo))
-    return todo
+    if isinstance(found, TargetFeed) and (options.spark or done):
+        list(found)  # Spark cuts chunks from the whole list; a resume says what is left before it starts
+        assert found.targets is not None
+        found = found.targets
+    return _Users(found, done, options.all_homes)
 
 
 def _fan_out(watchers: Sequence[Observer]) -> Observer:
@@ -316,7 +345,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scan_users(executor: Executor, todo: Sequence[ScanTarget], done: dict[str, UserResult], total: int,
+def scan_users(executor: Executor, todo: Iterable[ScanTarget], done: dict[str, UserResult], total: int,
                progress: Progress, record_result: Callable[[UserResult], None]) -> tuple[dict[str, UserResult], bool]:
     """Scan the targets not already done, recording each result as soon as it is complete. Ctrl-C or SIGTERM
     stops the executor at once: (every result so far, True)."""

@@ -95,7 +95,10 @@ class RunCheckpoint:
                          "delete it to start over")
         if identity.users is not None:
             was, now = set(listed or ()), set(identity.users)
-            if was != now:
+            # Checkpoints of 2.0.0 list the names after spellings of one home were merged (`jane@x.com`,
+            # `JANE@X.COM`), now the names as given: a spelling that only adds case twins is the same list.
+            folded = {n.casefold() for n in was}
+            if was != now and not (was <= now and all(n.casefold() in folded for n in now - was)):
                 self._refuse(f"checkpoint {self.path} was made for another list of users: {len(was - now)} of its "
                              f"{len(was)} users are not in this list and {len(now - was)} of this list's "
                              f"{len(now)} are not in it; resume with the same list, or delete it to start over")

@@ -8,6 +8,7 @@ import pytest
 from dbx_inventory.core.errors import InputError
 from dbx_inventory.core.model import PartResult, Tally, UserResult
 from dbx_inventory.state.checkpoint import Checkpoint, Header, load
+from dbx_inventory.state.resume import RunCheckpoint
 
 IDENTITY = Header("https://h", {})
 
@@ -97,3 +98,31 @@ def test_a_file_that_is_no_checkpoint_is_refused(tmp_path, content, message):
 def test_a_missing_checkpoint_is_a_sentence_not_a_traceback(tmp_path):
     with pytest.raises(InputError, match="cannot read checkpoint"):
         load(str(tmp_path / "nowhere.json"))
+
+
+def made_for(tmp_path, users: tuple[str, ...]) -> str:
+    path = str(tmp_path / "list.ckpt")
+    ckpt = Checkpoint(path, sync_every=3600)
+    ckpt.start(Header("https://h", {}, users), None)
+    ckpt.record(result(1))
+    ckpt.close(finished=False)
+    return path
+
+
+@pytest.mark.parametrize("now, same", [
+    (("a@x.com", "A@X.COM", "b@x.com"), True),  # 2.0.0 merged the spellings of one home in its list
+    (("a@x.com", "b@x.com"), True),
+    (("a@x.com", "b@x.com", "c@x.com"), False),  # a user more is another list
+    (("a@x.com",), False),
+])
+def test_a_resume_takes_the_same_names_whatever_their_case_twins(tmp_path, now, same):
+    resumed = RunCheckpoint(made_for(tmp_path, ("a@x.com", "b@x.com")), resume=True)
+    resumed.claim()
+    try:
+        if same:
+            assert list(resumed.open(Header("https://h", {}, now))) == ["user1@example.com"]
+        else:
+            with pytest.raises(InputError, match="another list of users"):
+                resumed.open(Header("https://h", {}, now))
+    finally:
+        resumed.abandon()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from ...api.rest import RestClient
 from ...core.model import ScanTarget, UserResult
@@ -42,7 +42,8 @@ class HeadStart:
         self._handed = 0  # users given to the local walker: always a prefix of the list
         self._closed = False
 
-    def scan(self, todo: Sequence[ScanTarget]) -> Iterator[UserResult]:
+    def scan(self, targets: Iterable[ScanTarget]) -> Iterator[UserResult]:
+        todo = list(targets)  # the head start's share is a share of the whole list
         results: queue.Queue[UserResult | BaseException | _Done] = queue.Queue()
         limit = int(len(todo) * HEAD_START_SHARE)
 
