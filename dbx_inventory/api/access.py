@@ -56,6 +56,23 @@ class Access:
         except ApiError as exc:
             raise UnreachableError(f"{client.host} is not answering normally: {exc.describe()}") from exc
 
+    def check_admin(self) -> None:
+        """That the principal administers the workspace, as databrickslabs/ucx's `can_administer` asks: its
+        SCIM `Me` is in the `admins` group. A non-admin sees only the homes shared with it, so every other home
+        would fail one by one. A workspace without `Me` (an older API) is not refused for it."""
+        client = self._client
+        try:
+            me = client.get("scim", "/api/2.0/preview/scim/v2/Me", {"attributes": "userName,groups"})
+        except (NotFound, BadRequest, MalformedAnswer):
+            return
+        except (Unauthenticated, PermissionDenied) as exc:
+            raise AuthError(f"authentication failed for {client.host} (HTTP {exc.status})") from exc
+        groups = me.get("groups") if isinstance(me, dict) else None
+        if isinstance(groups, list) and not any(isinstance(g, dict) and g.get("display") == "admins" for g in groups):
+            who = me.get("userName") if isinstance(me, dict) else None
+            raise AuthError(f"{who or 'this principal'} is not an admin of {client.host}: its users' homes cannot "
+                            "all be read (add it to the workspace's admins group)")
+
     def confirm(self) -> None:
         """A 401 or 403 during the scan means either that one place is closed to us, or that the credentials
         stopped working (a revoked or expired token: many workspaces answer 403, not 401). Ask the access

@@ -67,3 +67,8 @@ def normalise_host(host: str) -> str:
     if port and not ((url.scheme == "https" and port == 443) or (url.scheme == "http" and port == 80)):
         name = f"{name}:{port}"
     return f"{url.scheme.lower()}://{name}"
+
+
+def workspace_label(host: str) -> str:
+    """A workspace as the inventory's `workspace` column names it: host[:port], without the scheme."""
+    return normalise_host(host).split("://", 1)[1]

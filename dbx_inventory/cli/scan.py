@@ -16,6 +16,7 @@ from ..outputs.text import changes_table, plain_tables, print_summary, run_summa
 from ..outputs.writers import OutputFormat
 from ..scan.options import DEFAULT_CHECKPOINT, DEFAULT_OUTPUT, DEFAULT_WORKERS, scan_options
 from ..scan.run import ScanOutcome, execute, now_iso
+from ..scan.workspaces import execute_workspaces
 from .common import add_auth_arguments, positive_number, print_profiles
 
 log = logging.getLogger("dbx_inventory")
@@ -31,6 +32,8 @@ examples:
   %(prog)s --users-file users.csv --files-output files.parquet --top 20 --format json -o inventory.json
   %(prog)s --all-homes -o homes.json --format json --compare last-week.json --html report.html
   %(prog)s --users-file users.csv --cluster-id 1234-567890-abc123 --output-table main.admin.inventory
+  %(prog)s --profiles PROD,STAGING,DEV --all-homes -o all.csv --by-person people.csv
+  %(prog)s --account --account-profile ACCOUNT --all-homes -o account.csv --html account.html
 
 exit codes: 0 every user scanned; 1 fatal (auth, config, input, unreachable host, output);
             2 bad command line; 3 finished but some users have status=error; 130 interrupted
@@ -78,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     spark.add_argument("--spark-active", action="store_true", help="use the Spark session of the Databricks cluster this runs on (the default on a cluster)")
     spark.add_argument("--output-table", metavar="NAME", help="also save the inventory as a table through the Spark session (Delta on Databricks), replaced on each run")
     spark.add_argument("--history-table", metavar="NAME", help="also append this run's rows, with a scan_time column, to a table (growth over time)")
+    many = p.add_argument_group("several workspaces in one run (a workspace column; see README)")
+    many.add_argument("--profiles", metavar="NAME[,NAME...]", help="one workspace per profile of the config file, each with its own host and credentials")
+    many.add_argument("--workspaces", metavar="FILE", help="one workspace URL per line, or a CSV with a workspace_url (or url, host) column and optionally profile; a URL without a profile uses this run's credentials")
+    many.add_argument("--account", action="store_true", help="every running workspace of the account (AccountClient, with --account-profile or the environment's account credentials)")
+    many.add_argument("--account-profile", metavar="NAME", help="the account's profile (host https://accounts.cloud.databricks.com and account_id); with any of the three, also tells unassigned homes (owner still active in the account) from removed ones")
+    many.add_argument("--parallel-workspaces", type=int, default=4, metavar="N", help="workspaces scanned at once (default 4), each at its own rate limit")
+    many.add_argument("--by-person", metavar="FILE", help="also a CSV of each person's totals across the workspaces")
     ck = p.add_argument_group("checkpoints")
     ck.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="PATH",
                     help=f"record every completed user here as it finishes (default {DEFAULT_CHECKPOINT}); deleted when the run completes")
@@ -98,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(options.debug, options.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
-    outcome = execute(options)
+    outcome = execute_workspaces(options) if options.workspaces else execute(options)
     report(outcome)
     return outcome.exit_code
 

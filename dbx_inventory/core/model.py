@@ -13,9 +13,13 @@ from typing import Any, Literal, NamedTuple, get_args
 
 # The words of the model, as types: mypy catches a misspelt status.
 Status = Literal["success", "empty", "error"]
-OwnerStatus = Literal["active", "inactive", "service_principal", "removed", ""]  # "": cannot be known
+# "unassigned": a home whose owner left this workspace but is still an active user of the account (another
+# workspace's, perhaps): not to be deleted as a departed user's. "": cannot be known.
+OwnerStatus = Literal["active", "inactive", "service_principal", "removed", "unassigned", ""]
 FileSystem = Literal["dbfs", "workspace"]
 
+# The error of a name that no identity owns and no place holds a folder of: a typo, or another workspace's.
+NO_SUCH_NAME = "no user, service principal or home named"
 DEFAULT_SIZE_ESTIMATE = 10_000  # bytes per object without a size: the earlier toolkit's documented estimate
 
 
@@ -165,13 +169,19 @@ class UserResult:
     owner_status: OwnerStatus = ""
     display_name: str = ""
     error: str | None = None  # a failure of the user as a whole, before any part was walked
+    workspace: str = ""  # the workspace's host[:port], in a run over several workspaces
+
+    @property
+    def key(self) -> str:
+        """What identifies the row in a run: the name, and in a run over several workspaces its workspace."""
+        return f"{self.workspace}\t{self.username}" if self.workspace else self.username
 
     @classmethod
     def of(cls, target: ScanTarget, parts: tuple[PartResult, ...], seconds: float = 0.0, worker: str = "") -> UserResult:
         error, owner = target.error, target.owner_status
         if not target.identified and parts and not any(p.found or p.error for p in parts):
             # No identity owns the name and no place holds a folder of that name: a typo, never "empty".
-            error, owner = f"no user, service principal or home named {target.name!r} in this workspace", ""
+            error, owner = f"{NO_SUCH_NAME} {target.name!r} in this workspace", ""
         return cls(target.name, parts, seconds, worker, target.home, owner, target.display_name, error)
 
     def part(self, fs: str, location: str = "home") -> PartResult | None:

@@ -2,7 +2,7 @@
 of Spark's results (one row per user). Pure: no I/O.
 
 Version 1: `user`, `status`, `seconds`, `worker`, where known `home`, `owner_status`, `display_name`, `error`,
-and `parts`, each with `location`, `fs`, `path`, `found`, `error` and every counter of the tally. A counter
+`workspace` (a run over several workspaces), and `parts`, each with `location`, `fs`, `path`, `found`, `error` and every counter of the tally. A counter
 added to Tally is added here by itself (Tally.to_dict), and an older record without it loads with its default.
 """
 
@@ -18,7 +18,7 @@ RECORD_VERSION = 1
 def result_to_record(r: UserResult) -> dict[str, Any]:
     """One user as a JSON object: what it is, and per place its state and every counter of its tally."""
     rec: dict[str, Any] = {"user": r.username, "status": r.status, "seconds": r.seconds, "worker": r.worker}
-    for key in ("home", "owner_status", "display_name", "error"):
+    for key in ("home", "owner_status", "display_name", "error", "workspace"):
         if getattr(r, key):
             rec[key] = getattr(r, key)
     rec["parts"] = [{"location": p.location, "fs": p.fs, "path": p.path, "found": p.found, "error": p.error,
@@ -32,4 +32,4 @@ def record_to_result(rec: dict[str, Any]) -> UserResult:
                              p.get("path", "")) for p in rec["parts"])
     return UserResult(rec["user"], parts, float(rec.get("seconds", 0.0)), str(rec.get("worker", "")),
                       rec.get("home", ""), as_owner_status(rec.get("owner_status", "")), rec.get("display_name", ""),
-                      rec.get("error"))
+                      rec.get("error"), str(rec.get("workspace", "")))

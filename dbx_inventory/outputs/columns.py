@@ -75,8 +75,10 @@ ORIGINAL = [
     Column("error", "string", lambda r: "; ".join(r.errors) or None, "why the scan failed"),
 ]
 OWNER = [
+    Column("workspace", "string", lambda r: r.workspace or None, "the workspace's host[:port], without the scheme"),
     Column("owner_status", "string", lambda r: r.owner_status or None,
-           "active, inactive, service_principal, or removed (a home no current identity owns)"),
+           "active, inactive, service_principal, removed (a home no current identity owns), or unassigned (its "
+           "owner is an active user of the account, not of this workspace)"),
     Column("display_name", "string", lambda r: r.display_name or None, "the identity's displayName"),
     Column("home_name", "string", lambda r: r.home or None, "the home's name, where it differs from username"),
 ]

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from .changes import Comparison, compare
-from .statistics import Statistics
+from .statistics import Statistics, people
 from .text import OWNER_WORDS, human_bytes, plural
 
 Record = dict[str, Any]
@@ -91,8 +91,11 @@ def render_html(records: list[Record], header: dict[str, Any] | None = None,
     return str(_environment().get_template("report.html.j2").render(
         header=header or {}, headline=headline(stats), bars=top_bars(stats),
         owners=[dataclasses.asdict(o) for o in stats.by_owner], owner_words=OWNER_WORDS, errors=stats.errors_by_reason,
+        workspaces=[dataclasses.asdict(w) for w in stats.by_workspace],
+        persons=[dataclasses.asdict(p) for p in people(records)[:20] if p.workspaces > 1] if stats.by_workspace else [],
         comparison=comparison,
-        previous_name=previous_name, rows_json=script_json(rows), columns=TABLE_COLUMNS,
+        previous_name=previous_name, rows_json=script_json(rows),
+        columns=TABLE_COLUMNS[:1] + ["workspace"] + TABLE_COLUMNS[1:] if stats.by_workspace else TABLE_COLUMNS,
         size_columns=SIZE_COLUMNS,
         options=json.dumps(header.get("options"), sort_keys=True) if header and header.get("options") else "",
     ))

@@ -9,17 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.model import NO_SUCH_NAME
+
 Record = dict[str, Any]
 
 # The homes by owner status, in the order an admin reads them: what can be reclaimed first, then those likely
 # to leave, then the current identities, then the unknown.
-OWNER_ORDER: tuple[str | None, ...] = ("removed", "inactive", "service_principal", "active", None)
+OWNER_ORDER: tuple[str | None, ...] = ("removed", "unassigned", "inactive", "service_principal", "active", None)
 STATUSES = ("success", "empty", "error")
 
 
 def error_reason(error: str) -> str:
     """Group errors by file system, status and code, without the path: 'workspace: HTTP 403 PERMISSION_DENIED'."""
-    if error.startswith("no user, service principal or home named"):
+    if error.startswith(NO_SUCH_NAME):
         return "no user, service principal or home of that name"
     head = error.split(" on ", 1)[0]
     return head.split(": gave up", 1)[0].strip()
@@ -36,6 +38,42 @@ class OwnerRow:
     files: int
     bytes: int
     failed: int
+
+
+@dataclass(frozen=True)
+class WorkspaceRow:
+    workspace: str
+    users: int  # rows of users and homes; a workspace that could not be scanned has none
+    files: int
+    bytes: int
+    reclaimable: int  # bytes in removed users' homes
+    failed: int  # rows with status error, the workspace's own included
+    error: str  # why the workspace could not be scanned at all
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: str  # the home's name, case-folded: how identity federation joins account and workspace users
+    workspaces: int  # rows of this person, one per workspace
+    files: int | None  # None when a row failed: a part would read as the whole
+    bytes: int | None
+    failed: int
+    owner_statuses: tuple[str, ...]
+
+
+def people(records: list[Record]) -> list[PersonRow]:
+    """Each person's totals across the workspaces of a run, the largest first."""
+    rows: dict[str, list[Record]] = {}
+    for r in records:
+        if r["username"]:
+            rows.setdefault((r.get("home_name") or r["username"]).casefold(), []).append(r)
+    out = []
+    for person, mine in rows.items():
+        failed = sum(1 for r in mine if r["status"] == "error")
+        out.append(PersonRow(person, len(mine), None if failed else _sum(mine, "file_count"),
+                             None if failed else _sum(mine, "total_size"), failed,
+                             tuple(sorted({r["owner_status"] for r in mine if r.get("owner_status")}))))
+    return sorted(out, key=lambda p: (-(p.bytes or 0), p.person))
 
 
 @dataclass(frozen=True)
@@ -60,6 +98,7 @@ class Statistics:
     reclaimable: int  # bytes in removed users' homes
     errors_by_reason: list[tuple[str, int]]
     records: list[Record]
+    by_workspace: list[WorkspaceRow]  # a run over several workspaces: one row each, in the inventory's order
 
     @property
     def estimated_share(self) -> float:
@@ -106,4 +145,21 @@ class Statistics:
             by_owner=by_owner, by_file_system=systems, removed_homes=len(removed),
             reclaimable=sum(r.get("total_size") or 0 for r in removed),
             errors_by_reason=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])), records=records,
+            by_workspace=_by_workspace(records),
         )
+
+
+def _by_workspace(records: list[Record]) -> list[WorkspaceRow]:
+    names = list(dict.fromkeys(r["workspace"] for r in records if r.get("workspace")))
+    if len(names) < 2 and not any(r.get("workspace") and not r["username"] for r in records):
+        return []  # one workspace: its figures are the whole summary's
+    rows = []
+    for name in names:
+        mine = [r for r in records if r.get("workspace") == name]
+        users = [r for r in mine if r["username"]]
+        removed = [r for r in users if r["status"] != "error" and r.get("owner_status") == "removed"]
+        rows.append(WorkspaceRow(name, len(users), _sum(users, "file_count"), _sum(users, "total_size"),
+                                 sum(r.get("total_size") or 0 for r in removed),
+                                 sum(1 for r in mine if r["status"] == "error"),
+                                 next((r.get("error") or "" for r in mine if not r["username"]), "")))
+    return rows

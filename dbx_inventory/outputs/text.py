@@ -36,7 +36,8 @@ MISSING = {("home", "dbfs"): "no home in DBFS", ("home", "workspace"): "no home 
            ("repos", "workspace"): "no folder in /Repos", ("uploads", "dbfs"): "no uploads folder"}
 OWNER_WORDS = {"active": "active user", "inactive": "deactivated user (SCIM active: false)",
                "service_principal": "service principal",
-               "removed": "removed: no current user or service principal owns this home; its data can be reclaimed"}
+               "removed": "removed: no current user or service principal owns this home; its data can be reclaimed",
+               "unassigned": "unassigned: its owner left this workspace but is still an active user of the account; keep it"}
 
 
 def _where(part: PartResult) -> str:
@@ -97,6 +98,12 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     The figures are statistics.py's, the same as the HTML report's."""
     stats = Statistics.of([record(r) for r in results])
     tables: list[tuple[str, list[str], list[list[str]]]] = []
+    if stats.by_workspace:
+        tables.append(("By workspace (reclaimable: bytes in removed users' homes)",
+                       ["workspace", "users", "files", "size", "reclaimable", "failed"],
+                       [[w.workspace, str(w.users), str(w.files), human_bytes(w.bytes), human_bytes(w.reclaimable),
+                         (f"{w.failed}" + (f" ({w.error})" if w.error else "")) if w.failed else ""]
+                        for w in stats.by_workspace]))
 
     def users_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
         return [[r["username"], str(r["file_count"]), human_bytes(r["total_size"]), r["file_source"]] for r in rows]

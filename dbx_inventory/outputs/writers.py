@@ -22,6 +22,7 @@ from ..core.errors import OutputError
 from ..core.model import UserResult
 from .columns import COLUMN_NAMES, COLUMNS, record, text_row
 from .csv_safe import write_csv
+from .statistics import PersonRow
 
 
 class OutputFormat(str, enum.Enum):
@@ -124,6 +125,16 @@ def render_inventory(results: list[UserResult], fmt: str, header: dict[str, obje
                "users": [record(r) for r in results]}
         return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
     return "".join(json.dumps(record(r), ensure_ascii=False) + "\n" for r in results)
+
+
+def render_people(rows: Iterable[PersonRow]) -> str:
+    """--by-person: each person's totals across the workspaces, as CSV; blank totals where a row failed."""
+    columns = ["person", "workspaces", "file_count", "total_size", "failed", "owner_statuses"]
+    return render_csv(({"person": p.person, "workspaces": str(p.workspaces),
+                        "file_count": "" if p.files is None else str(p.files),
+                        "total_size": "" if p.bytes is None else str(p.bytes), "failed": str(p.failed),
+                        "owner_statuses": ";".join(p.owner_statuses)} for p in rows),
+                      columns, {"workspaces", "file_count", "total_size", "failed"})
 
 
 def write_inventory(path: str, results: list[UserResult], fmt: str, header: dict[str, object]) -> None:

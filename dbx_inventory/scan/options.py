@@ -56,6 +56,23 @@ class SparkTarget:
 
 
 @dataclass(frozen=True)
+class WorkspaceChoice:
+    """A run over several workspaces: which (exactly one of profiles, file, account), and how many at once."""
+
+    profiles: tuple[str, ...] = ()  # one workspace per profile of the config file
+    file: str | None = None  # a list of workspace URLs (with an optional profile each)
+    account: bool = False  # every running workspace of the account
+    account_profile: str | None = None  # the account's auth; also tells `unassigned` from `removed`
+    parallel: int = 4
+    by_person: str | None = None  # also a CSV of each person's totals across the workspaces
+
+    def describe(self) -> str:
+        if self.profiles:
+            return f"--profiles {','.join(self.profiles)}"
+        return f"--workspaces {self.file}" if self.file else "--account"
+
+
+@dataclass(frozen=True)
 class ScanOptions:
     # who
     users: tuple[str, ...] = ()
@@ -91,6 +108,7 @@ class ScanOptions:
     resume: bool = False
     # credentials and logging
     auth: AuthOptions = field(default_factory=AuthOptions)
+    workspaces: WorkspaceChoice | None = None  # several workspaces in one run
     debug: bool = False
     quiet: bool = False
 
@@ -108,7 +126,7 @@ class ScanOptions:
     @property
     def single(self) -> bool:
         """A quick look at one user named on the command line: a readable report instead of a table."""
-        return len(self.users) == 1 and not self.users_file and not self.all_homes
+        return len(self.users) == 1 and not self.users_file and not self.all_homes and self.workspaces is None
 
     @property
     def uses_checkpoint(self) -> bool:
@@ -122,9 +140,12 @@ class ScanOptions:
                                     ("--log-file", log_file)]
         if self.files_output:
             outputs += [("--files-output", self.files_output), ("--files-output", self.files_output + ".part")]
+        if self.workspaces and self.workspaces.by_person:
+            outputs += [("--by-person", self.workspaces.by_person)]
         if self.uses_checkpoint:
             outputs += [("--checkpoint", self.checkpoint + suffix) for suffix in ("", ".lock", ".lock.pid", ".tmp")]
-        return outputs, [("--users-file", self.users_file), ("--compare", self.compare)]
+        return outputs, [("--users-file", self.users_file), ("--compare", self.compare),
+                         ("--workspaces", self.workspaces.file if self.workspaces else None)]
 
     def walk_options(self) -> WalkOptions:
         return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
@@ -139,6 +160,22 @@ class ScanOptions:
         """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
         return {"file_systems": list(self.file_systems), "locations": list(self.locations),
                 "size_estimate": self.size_estimate, "exact_notebook_sizes": self.exact_notebook_sizes}
+
+
+def _workspace_choice(profiles: str | None, file: str | None, account: bool, account_profile: str | None,
+                      parallel: int, by_person: str | None) -> WorkspaceChoice | None:
+    names = tuple(dict.fromkeys(n.strip() for n in (profiles or "").split(",") if n.strip()))
+    if sum((bool(profiles), bool(file), account)) > 1:
+        raise InputError("choose one of --profiles, --workspaces and --account")
+    if profiles is not None and not names:
+        raise InputError("--profiles takes a comma list of profile names")
+    if parallel < 1:
+        raise InputError("--parallel-workspaces must be at least 1")
+    if not (names or file or account):
+        if by_person:
+            raise InputError("--by-person totals each person across workspaces: add --profiles, --workspaces or --account")
+        return None
+    return WorkspaceChoice(names, file, account, account_profile, parallel, by_person)
 
 
 def _positive(x: float) -> bool:
@@ -172,6 +209,8 @@ def scan_options(
     history_table: str | None = None, checkpoint: str = DEFAULT_CHECKPOINT, resume: bool = False,
     profile: str | None = None, workspace_url: str | None = None, token: str | None = None,
     debug: bool = False, quiet: bool = False, log_file: str | None = None,
+    profiles: str | None = None, workspaces: str | None = None, account: bool = False,
+    account_profile: str | None = None, parallel_workspaces: int = 4, by_person: str | None = None,
 ) -> ScanOptions:
     """ScanOptions from the command line's long options (underscores for dashes). Raises InputError, worded
     with the flags' names, for values that cannot work together, or for paths that are the same file (the
@@ -215,6 +254,13 @@ def scan_options(
         raise InputError("--output-table and --history-table need Spark mode (--cluster-id, --serverless, "
                          "--spark-remote, --spark-master or --spark-active)")
     add_secret(token)  # before anything can fail and print it
+    choice = _workspace_choice(profiles, workspaces, account, account_profile, parallel_workspaces, by_person)
+    if choice and (profile or workspace_url) and not workspaces:
+        raise InputError(f"{choice.describe()} names the workspaces itself: --profile and --workspace-url apply "
+                         "only to the URLs of a --workspaces file")
+    if choice and (spark or files_output or top or compare):
+        flag = "Spark mode" if spark else "--files-output" if files_output else "--top" if top else "--compare"
+        raise InputError(f"{flag} scans one workspace: run it per workspace, without {choice.describe()}")
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
     chosen = parse_locations(locations)
     empty = nothing_left(chosen, systems)
@@ -231,7 +277,7 @@ def scan_options(
         output_table=output_table, history_table=history_table, checkpoint=checkpoint, resume=resume,
         auth=AuthOptions(profile, workspace_url, token, cluster_id=spark.cluster_id if spark else None,
                          serverless=bool(spark and spark.serverless)),
-        debug=debug, quiet=quiet,
+        debug=debug, quiet=quiet, workspaces=choice,
     )
     refuse_collisions(*options.files(log_file))
     return options

@@ -18,6 +18,7 @@ from types import FrameType
 
 from .. import __version__
 from ..api.client import connect
+from ..api.hosts import workspace_label
 from ..api.listers import dbfs_disabled
 from ..api.rest import RestClient
 from ..core.errors import ConfigError, ExitCode, InputError, InventoryError
@@ -85,16 +86,16 @@ def plan_run(options: ScanOptions) -> RunPlan:
 def execute(options: ScanOptions) -> ScanOutcome:
     """The whole run after argument parsing: the command line and the notebook entry point share it."""
     plan = plan_run(options)
-    inputs, remote_output, files_out, previous = _before_requests(options, plan)
+    inputs, remote_output, files_out, previous = before_requests(options, plan)
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(contextlib.closing(connect(
             options.auth, options.walk_options().workers, options.max_rps, options.retry_deadline, check=False)))
-        checkpoint = stack.enter_context(contextlib.closing(_Checkpoint(options)))
+        checkpoint = stack.enter_context(contextlib.closing(ClaimedCheckpoint(options)))
         checkpoint.claim()  # before any request: an unfinished run's checkpoint is never overwritten
         if files_out:
             stack.callback(files_out.close, complete=False)  # does nothing once closed complete
         client.access.check()
-        options, not_scanned = _without_disabled_dbfs(client, options)
+        options, not_scanned = without_disabled_dbfs(client, options)
         _warn_unlike(client, options, previous)
         start = stack.enter_context(contextlib.closing(SparkStart(client, options))) if options.spark else None
         top = TopFiles(options.top) if options.top else None
@@ -115,7 +116,8 @@ def execute(options: ScanOptions) -> ScanOutcome:
             files_out.close(complete=not interrupted)
         if interrupted:
             return ScanOutcome([], ExitCode.INTERRUPTED, note=_interrupted(options, len(results), users.total, checkpoint))
-        ordered = [results[n] for n in users.names()]  # input order, whatever order users finished in
+        label = workspace_label(client.host)
+        ordered = [dataclasses.replace(results[n], workspace=label) for n in users.names()]  # input order, whatever order users finished in
         why_not = {**options.left_out(), **not_scanned}
         records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous,
                           _header(client, options, not_scanned, why_not))
@@ -124,12 +126,12 @@ def execute(options: ScanOptions) -> ScanOutcome:
                        places_line(options.locations, options.file_systems, why_not), records, previous)
 
 
-def _before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser], bool, FilesOutput | None,
+def before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser], bool, FilesOutput | None,
                                                                      SavedInventory | None]:
     """The users named, and every output checked and input read, before the first request: a bad argument or
     an unwritable path costs nothing."""
     inputs = [] if options.all_homes else collect_users(options.users, options.users_file, options.users_column)
-    if not options.all_homes and not inputs:
+    if not options.all_homes and not inputs and options.workspaces is None:  # several: every user of each
         if options.users_file:
             source = "standard input" if options.users_file == "-" else f"the users file {options.users_file}"
             raise InputError(f"no users to scan: {source} holds no user names (blank lines and # comments are skipped)")
@@ -149,7 +151,7 @@ def _before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUse
     return inputs, remote_output, files_out, previous
 
 
-class _Checkpoint:
+class ClaimedCheckpoint:
     """The run's checkpoint for the length of the run (none for a quick look at one user): claimed before any
     request, removed once the inventory is written, else kept for --resume (`close`)."""
 
@@ -168,6 +170,10 @@ class _Checkpoint:
     def record(self, result: UserResult) -> None:
         if self.file:
             self.file.record(result)
+
+    def workspace_done(self, workspace: str) -> None:
+        if self.file:
+            self.file.workspace_done(workspace)
 
     def finish(self) -> None:
         if self.file and not self._closed:
@@ -225,7 +231,7 @@ class _Users:
 
 
 def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser], not_scanned: dict[str, str],
-                checkpoint: _Checkpoint, top: bool) -> _Users:
+                checkpoint: ClaimedCheckpoint, top: bool) -> _Users:
     """The targets (names resolved to homes) and the users an earlier part of this run has done."""
     homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
     places = options.walk_options().locations
@@ -257,7 +263,7 @@ def _fan_out(watchers: Sequence[Observer]) -> Observer:
     return observe
 
 
-def _recorder(files_out: FilesOutput | None, checkpoint: _Checkpoint) -> Callable[[UserResult], None]:
+def _recorder(files_out: FilesOutput | None, checkpoint: ClaimedCheckpoint) -> Callable[[UserResult], None]:
     """Record a result in the checkpoint once everything the observers were given is on disk, so that a
     recorded user's files are never lost."""
     def record_result(result: UserResult) -> None:
@@ -268,7 +274,7 @@ def _recorder(files_out: FilesOutput | None, checkpoint: _Checkpoint) -> Callabl
     return record_result
 
 
-def _interrupted(options: ScanOptions, done: int, total: int, checkpoint: _Checkpoint) -> str:
+def _interrupted(options: ScanOptions, done: int, total: int, checkpoint: ClaimedCheckpoint) -> str:
     where = f" and saved in {options.checkpoint}" if checkpoint.file else ""
     part = f" (the file list so far is in {options.files_output}.part)" if options.files_output else ""
     return f"interrupted: {done} of {total} users done{where}{part}; run the same command with --resume to continue"
@@ -286,26 +292,35 @@ def _header(client: RestClient, options: ScanOptions, not_scanned: dict[str, str
 
 
 def publish(client: RestClient, options: ScanOptions, plan: RunPlan, remote_output: bool, executor: Executor,
-            checkpoint: _Checkpoint, ordered: list[UserResult], previous: SavedInventory | None,
+            checkpoint: ClaimedCheckpoint, ordered: list[UserResult], previous: SavedInventory | None,
             header: dict[str, object]) -> list[Record]:
     """Every output of a complete run: the Spark tables (through the session that scanned), the inventory, the
     HTML report; then the checkpoint goes. The records, for --compare."""
     if executor.scanner is not None:
         with checkpoint.kept_on_failure():
             write_tables(executor.scanner, options.output_table, options.history_table, ordered, now_iso())
+    try:
+        records = publish_files(options, plan, remote_output, client, ordered, previous, header)
+    except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
+        checkpoint.finish()
+        raise
+    checkpoint.finish()
+    return records
+
+
+def publish_files(options: ScanOptions, plan: RunPlan, remote_output: bool, client: RestClient | None,
+                  ordered: list[UserResult], previous: SavedInventory | None, header: dict[str, object]) -> list[Record]:
+    """The inventory (a file, stdout, or a Volume through the client) and the HTML report. The records, for
+    --compare and the report."""
     records = [record(r) for r in ordered] if options.html or previous else []
     if plan.output and remote_output:
+        assert client is not None, "an inventory uploaded to a Volume goes through a workspace's client"
         upload(client, plan.output, render_inventory(ordered, options.format, header).encode("utf-8"))
     elif plan.output:
-        try:
-            write_inventory(plan.output, ordered, options.format, header)
-        except BrokenPipeError:  # `-o - | head`: the reader had enough, and the run itself is complete
-            checkpoint.finish()
-            raise
+        write_inventory(plan.output, ordered, options.format, header)
     if options.html:
         write_text(options.html, render_html(records, header, previous.records if previous else None,
                                              os.path.basename(options.compare or "")))
-    checkpoint.finish()
     return records
 
 
@@ -317,7 +332,7 @@ def _warn_unlike(client: RestClient, options: ScanOptions, previous: SavedInvent
             log.warning("warning: %s", difference)
 
 
-def _without_disabled_dbfs(client: RestClient, options: ScanOptions) -> tuple[ScanOptions, dict[str, str]]:
+def without_disabled_dbfs(client: RestClient, options: ScanOptions) -> tuple[ScanOptions, dict[str, str]]:
     """A workspace whose DBFS root is disabled is scanned as with --workspace-only, said once; the DBFS
     columns stay blank, never 0: the files may still exist in the root storage, they just cannot be read.
     The options to scan with, and why a file system is not scanned."""

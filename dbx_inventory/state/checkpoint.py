@@ -48,12 +48,13 @@ class Header:
     """Line 1 of a checkpoint, and what a resume must agree with: the same workspace, the same
     result-changing options, the same list of users (None: every home, found anew by each run), and the same
     outputs written as the scan goes (`streams`: the --files-output list, which holds the files of the users
-    done so far)."""
+    done so far). A run over several workspaces has no host, and `workspaces` names them all."""
 
     host: str
     options: dict[str, Any]
     users: tuple[str, ...] | None = None
     streams: dict[str, Any] = field(default_factory=dict)
+    workspaces: tuple[str, ...] | None = None
     tool_version: str = __version__
     version: int = VERSION
 
@@ -63,6 +64,8 @@ class Header:
                                "record_version": RECORD_VERSION}
         if self.users is not None:
             out["users"] = list(self.users)
+        if self.workspaces is not None:
+            out["workspaces"] = list(self.workspaces)
         return out
 
     @classmethod
@@ -74,9 +77,10 @@ class Header:
                              "delete it to start over")
         while raw.get("version") in MIGRATIONS:
             raw = MIGRATIONS[raw["version"]](raw)
-        users = raw.get("users")
+        users, workspaces = raw.get("users"), raw.get("workspaces")
         return cls(str(raw.get("host", "")), dict(raw.get("options") or {}), None if users is None else tuple(users),
-                   dict(raw.get("streams") or {}), str(raw.get("tool_version", "")), VERSION)
+                   dict(raw.get("streams") or {}), None if workspaces is None else tuple(workspaces),
+                   str(raw.get("tool_version", "")), VERSION)
 
 
 def _from_v1(raw: dict[str, Any]) -> dict[str, Any]:
@@ -90,8 +94,9 @@ MIGRATIONS = {1: _from_v1}  # version -> the function that takes it one version 
 @dataclass
 class Loaded:
     header: Header
-    results: dict[str, UserResult]  # by user name
+    results: dict[str, UserResult]  # by UserResult.key: the name, with its workspace in a multi-workspace run
     dropped_torn_line: bool
+    finished_workspaces: set[str] = field(default_factory=set)  # every user of these is recorded
 
 
 def is_checkpoint(path: str) -> bool:
@@ -124,15 +129,18 @@ def load(path: str) -> Loaded:
         raise InputError(f"{path} is not a checkpoint of this tool: choose another --checkpoint path")
     header = Header.from_json(records[0], path)
     results: dict[str, UserResult] = {}
+    finished: set[str] = set()
     for rec in records[1:]:
         if "user" not in rec:
+            if isinstance(rec.get("workspace_done"), str):
+                finished.add(rec["workspace_done"])
             continue
         try:
             result = record_to_result(rec)
         except (KeyError, TypeError, ValueError):
             raise InputError(f"checkpoint {path} holds a damaged record for {rec.get('user')!r}: delete it to start over") from None
-        results[result.username] = result  # a later record (a rescan) replaces an earlier one
-    return Loaded(header, results, torn)
+        results[result.key] = result  # a later record (a rescan) replaces an earlier one
+    return Loaded(header, results, torn, finished)
 
 
 class Checkpoint:
@@ -199,7 +207,8 @@ class Checkpoint:
                 self._replace([identity.to_json()])
             elif previous.dropped_torn_line:
                 # Drop the torn tail atomically, so that the next append starts on a line of its own.
-                self._replace([previous.header.to_json(), *(result_to_record(r) for r in previous.results.values())])
+                self._replace([previous.header.to_json(), *(result_to_record(r) for r in previous.results.values()),
+                               *({"workspace_done": w} for w in sorted(previous.finished_workspaces))])
             # O_BINARY: on Windows os.open is in text mode by default and would write each newline as CRLF.
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as exc:
@@ -234,7 +243,14 @@ class Checkpoint:
         """Append one user, written at once; synced to the disk within a second. A failed write (a full disk)
         is cut back off, so the checkpoint keeps every user recorded before it, and can be resumed once there
         is room."""
-        data = memoryview(json.dumps(result_to_record(result), ensure_ascii=False).encode() + b"\n")
+        self._append(result_to_record(result))
+
+    def workspace_done(self, workspace: str) -> None:
+        """Every user of `workspace` is recorded: a resume need not ask it anything."""
+        self._append({"workspace_done": workspace})
+
+    def _append(self, line: dict[str, Any]) -> None:
+        data = memoryview(json.dumps(line, ensure_ascii=False).encode() + b"\n")
         with self._fd_lock:
             assert self._fd is not None
             failure, self._sync_failure = self._sync_failure, None

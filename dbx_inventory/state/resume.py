@@ -33,6 +33,7 @@ class RunCheckpoint:
         self._ckpt = Checkpoint(path)
         self._started = False  # this run opened (or created) the checkpoint: before that, it is not ours
         self._holds_results = False  # anything worth keeping: earlier records, or one of this run
+        self.finished_workspaces: set[str] = set()  # of a run over several workspaces, by an earlier part
 
     def claim(self) -> None:
         """Lock the checkpoint, and refuse an unfinished run's without --resume: before any request."""
@@ -64,7 +65,8 @@ class RunCheckpoint:
         self._holds_results = bool(previous and previous.results)
         if previous is None:
             return {}
-        return {name: r for name, r in previous.results.items() if r.status != "error"}
+        self.finished_workspaces = set(previous.finished_workspaces)
+        return {key: r for key, r in previous.results.items() if r.status != "error"}
 
     def _refuse(self, message: str) -> None:
         self._ckpt.close(finished=False)
@@ -86,6 +88,8 @@ class RunCheckpoint:
                              "which was not so when it was made: delete it to start over (or undo that change)")
             self._refuse(f"checkpoint {self.path} was made with other options ({'; '.join(changed)}): rerun with the "
                          "same options, or delete it to start over")
+        if set(header.workspaces or ()) != set(identity.workspaces or ()):
+            self._refuse(self._other_workspaces(header.workspaces, identity.workspaces))
         listed = header.users
         if identity.users is None and listed is not None:
             self._refuse(f"checkpoint {self.path} was made for a list of {len(listed)} users, not --all-homes: resume "
@@ -117,9 +121,22 @@ class RunCheckpoint:
         self._refuse(f"checkpoint {self.path} was made with --files-output {was} (the list so far is in {was}.part): "
                      f"resume with --files-output {was}, or delete the checkpoint and {was}.part to start over")
 
+    def _other_workspaces(self, was: tuple[str, ...] | None, now: tuple[str, ...] | None) -> str:
+        if not was or not now:
+            return (f"checkpoint {self.path} was made by a run over {'several workspaces' if was else 'one workspace'}: "
+                    "resume it the same way, or delete it to start over")
+        gone, new = sorted(set(was) - set(now)), sorted(set(now) - set(was))
+        said = "; ".join(part for part in (f"not in this run: {', '.join(gone)}" if gone else "",
+                                           f"new in this run: {', '.join(new)}" if new else "") if part)
+        return (f"checkpoint {self.path} was made for another set of workspaces ({said}): resume with the same "
+                "workspaces, or delete it to start over")
+
     def record(self, result: UserResult) -> None:
         self._ckpt.record(result)
         self._holds_results = True
+
+    def workspace_done(self, workspace: str) -> None:
+        self._ckpt.workspace_done(workspace)
 
     @property
     def holds_results(self) -> bool:

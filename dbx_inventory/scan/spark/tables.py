@@ -29,7 +29,8 @@ def write_tables(scanner: SparkScanner, output_table: str | None, history_table:
 
 def _write(scanner: SparkScanner, name: str, results: list[UserResult], mode: str, scan_time: str | None) -> None:
     try:
-        inventory_dataframe(scanner.spark, results, scan_time).write.mode(mode).saveAsTable(name)
+        # mergeSchema: a history table made by an earlier version takes the columns added since (Delta).
+        inventory_dataframe(scanner.spark, results, scan_time).write.mode(mode).option("mergeSchema", "true").saveAsTable(name)
     except Exception as exc:
         raise InventoryError(f"could not save table {name}: {clean_error(exc, scanner.secret)}") from None
 

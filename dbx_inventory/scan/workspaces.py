@@ -1,0 +1,227 @@
+"""A run over several workspaces (--profiles, --workspaces, --account): each workspace scanned by its own
+client, with its own pacers and rate budget, several at once; one checkpoint and one inventory for the run,
+with a `workspace` column.
+
+A workspace that cannot be scanned (an unreachable host, refused credentials, a principal that is not its
+admin) is one row with that workspace, an empty username, status `error` and the reason: the others are
+exact, and the exit code says 3. A resume skips the workspaces finished before and the users done in the
+others, and refuses another set of workspaces.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import logging
+import threading
+
+from .. import __version__
+from ..api.account import Account
+from ..api.client import build_client
+from ..api.config import resolve_config
+from ..api.rest import RestClient
+from ..core.errors import ExitCode, InventoryError, OutputError
+from ..core.locations import HOME_DBFS, HOME_WORKSPACE, places_line
+from ..core.model import NO_SUCH_NAME, ScanTarget, UserResult
+from ..outputs.columns import record
+from ..outputs.statistics import people
+from ..outputs.writers import render_people, write_text
+from ..people.identities import fetch_identities, find_targets
+from ..people.resolve import all_homes
+from ..people.users_file import InputUser
+from ..state.checkpoint import Header
+from .options import ScanOptions
+from .run import (
+    ClaimedCheckpoint,
+    ScanOutcome,
+    before_requests,
+    now_iso,
+    plan_run,
+    publish_files,
+    without_disabled_dbfs,
+)
+from .walker import Walker
+from .workspace_list import Workspace, choose_workspaces
+
+log = logging.getLogger("dbx_inventory")
+
+
+def execute_workspaces(options: ScanOptions) -> ScanOutcome:
+    choice = options.workspaces
+    assert choice is not None
+    plan = plan_run(options)
+    inputs, remote_output, _, _ = before_requests(options, plan)
+    probe = int(max(1, min(5, options.retry_deadline)))
+    account = Account(choice.account_profile, probe) if (choice.account or choice.account_profile) else None
+    workspaces = choose_workspaces(choice, options.auth, account)
+    if not workspaces:
+        raise InventoryError("the account has no running workspace to scan")
+    labels = tuple(w.label for w in workspaces)
+    log.info("scanning %d workspaces, %d at a time: %s", len(workspaces), choice.parallel, ", ".join(labels))
+    with contextlib.ExitStack() as stack:
+        checkpoint = stack.enter_context(contextlib.closing(ClaimedCheckpoint(options)))
+        checkpoint.claim()
+        identity = Header("", options.result_options(), None if options.all_homes or not inputs else
+                          tuple(u.name for u in inputs), {}, labels)
+        done = checkpoint.open(identity, {})
+        finished = checkpoint.file.finished_workspaces if checkpoint.file else set()
+        account_users = _account_people(account, options) if account else None
+        scan = _Workspaces(options, inputs, checkpoint, done, finished)
+        with checkpoint.kept_on_failure():
+            rows, interrupted = scan.all(workspaces, choice.parallel)
+        if interrupted:
+            where = f" and saved in {options.checkpoint}" if checkpoint.file else ""
+            return ScanOutcome([], ExitCode.INTERRUPTED, note=f"interrupted: {scan.finished} of {len(workspaces)} "
+                               f"workspaces done{where}; run the same command with --resume to continue")
+        rows = _owners_across(rows, account_users, scan.active)
+        rows = _names_across(rows, inputs, len(workspaces))
+        header: dict[str, object] = {"tool_version": __version__, "host": None, "workspaces": [_described(w) for w in workspaces],
+                  "options": options.result_options(), "generated_at": now_iso(),
+                  "places": {"scanned": [loc.describe() for loc in options.walk_options().locations]}}
+        records = publish_files(options, plan, remote_output, None, rows, None, header)
+        if choice.by_person:
+            write_text(choice.by_person, render_people(people([record(r) for r in rows])))
+        checkpoint.finish()
+    code = ExitCode.PARTIAL if any(r.status == "error" for r in rows) else ExitCode.OK
+    return ScanOutcome(rows, code, [], options, f"{len(workspaces)} workspaces", plan.output,
+                       places_line(options.locations, options.file_systems, options.left_out()), records)
+
+
+class _Workspaces:
+    """The workspaces of one run, scanned several at once; each one's rows, or its error row."""
+
+    def __init__(self, options: ScanOptions, inputs: list[InputUser], checkpoint: ClaimedCheckpoint,
+                 done: dict[str, UserResult], finished: set[str]) -> None:
+        self.options = options
+        self.inputs = inputs
+        self.checkpoint = checkpoint
+        self.done = done
+        self.previously_finished = finished
+        self.finished = 0
+        self.active: set[str] = set()  # case-folded names of the active users of every workspace scanned
+        self._lock = threading.Lock()
+        self._walkers: list[Walker] = []
+        self._stopped = threading.Event()
+
+    def all(self, workspaces: list[Workspace], parallel: int) -> tuple[list[UserResult], bool]:
+        rows: dict[str, list[UserResult]] = {}
+        pool = concurrent.futures.ThreadPoolExecutor(parallel, thread_name_prefix="workspace")
+        futures = {pool.submit(self.one, w): w for w in workspaces}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                w = futures[future]
+                try:
+                    rows[w.label] = future.result()
+                except OutputError:
+                    raise  # the checkpoint or an output cannot be written: nothing more can be kept
+                except InventoryError as exc:
+                    log.error("workspace %s: %s", w.label, exc)
+                    rows[w.label] = [UserResult("", (), error=str(exc), workspace=w.label)]
+                self.finished += 1
+        except KeyboardInterrupt:
+            self.stop()
+            return [], True
+        finally:
+            self.stop()
+            pool.shutdown(wait=False, cancel_futures=True)
+        return [r for w in workspaces for r in rows[w.label]], False
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            for walker in self._walkers:
+                walker.stop()
+
+    def one(self, w: Workspace) -> list[UserResult]:
+        """The rows of one workspace: its users done by an earlier part of the run, and the rest scanned now."""
+        before = {r.username: r for r in self.done.values() if r.workspace == w.label}
+        if w.label in self.previously_finished:
+            log.info("workspace %s: finished before this resume (%d users)", w.label, len(before))
+            return list(before.values())
+        if self._stopped.is_set():
+            raise KeyboardInterrupt
+        with contextlib.closing(self._client(w)) as client:
+            client.access.check()
+            client.access.check_admin()
+            options, not_scanned = without_disabled_dbfs(client, self.options)
+            targets = self._targets(client, options, not_scanned)
+            walker = Walker(client, options.walk_options())
+            with self._lock:
+                self._walkers.append(walker)
+            results = dict(before)
+            for result in walker.scan([t for t in targets if t.name not in before]):
+                result = dataclasses.replace(result, workspace=w.label)
+                self.checkpoint.record(result)
+                results[result.username] = result
+            if self._stopped.is_set():
+                raise KeyboardInterrupt
+            self.checkpoint.workspace_done(w.label)
+        log.info("workspace %s: %d users scanned", w.label, len(results))
+        names = [t.name for t in targets]
+        return [results[n] for n in names] + [r for n, r in results.items() if n not in set(names)]
+
+    def _client(self, w: Workspace) -> RestClient:
+        o = self.options
+        if w.config is not None:
+            return build_client(w.config, o.walk_options().workers, o.max_rps, o.retry_deadline)
+        assert w.auth is not None
+        probe = int(max(1, min(5, o.retry_deadline)))
+        config = resolve_config(dataclasses.replace(w.auth, probe_seconds=probe))
+        return build_client(config, o.walk_options().workers, o.max_rps, o.retry_deadline)
+
+    def _targets(self, client: RestClient, options: ScanOptions, not_scanned: dict[str, str]) -> list[ScanTarget]:
+        """The names given, resolved in this workspace; else every identity (and with --all-homes, every home)."""
+        homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)
+        places = options.walk_options().locations
+        if self.inputs:
+            targets = find_targets(client, places, self.inputs, False, bool(options.users_file), homes)
+        elif options.all_homes:
+            targets = find_targets(client, places, [], True, False, homes)
+        else:
+            directory = fetch_identities(client, required=True)
+            targets = all_homes(directory, {})
+        with self._lock:
+            self.active.update(t.name.casefold() for t in targets if t.owner_status == "active")
+        return targets
+
+
+def _account_people(account: Account, options: ScanOptions) -> dict[str, bool]:
+    with contextlib.closing(build_client(account.config, 1, options.max_rps, options.retry_deadline)) as client:
+        return account.users(client)
+
+
+def _owners_across(rows: list[UserResult], people: dict[str, bool] | None, active: set[str]) -> list[UserResult]:
+    """A home no identity of its workspace owns is `unassigned` when its owner is still an active user of the
+    account (from the account's users, or active in another workspace scanned): not a departed user's.
+    It stays `removed` when the owner is gone from the account or deactivated there."""
+    def split(r: UserResult) -> UserResult:
+        if r.owner_status != "removed":
+            return r
+        key = (r.home or r.username).casefold()
+        still = people.get(key, False) if people is not None else key in active
+        return dataclasses.replace(r, owner_status="unassigned") if still else r
+
+    return [split(r) for r in rows]
+
+
+def _names_across(rows: list[UserResult], inputs: list[InputUser], workspaces: int) -> list[UserResult]:
+    """Names given: a workspace where a name is nobody's is no row of it, as long as some workspace knows the
+    name; a name no workspace knows is one error row."""
+    if not inputs:
+        return rows
+    known = {r.username for r in rows if not (r.error or "").startswith(NO_SUCH_NAME)}
+    out, said = [], set()
+    for r in rows:
+        if (r.error or "").startswith(NO_SUCH_NAME) and r.username not in known:
+            if r.username not in said:
+                said.add(r.username)
+                out.append(UserResult(r.username, (), error=f"{NO_SUCH_NAME} {r.username!r} in any of the "
+                                      f"{workspaces} workspaces"))
+        elif not (r.error or "").startswith(NO_SUCH_NAME):
+            out.append(r)
+    return out
+
+
+def _described(w: Workspace) -> dict[str, str]:
+    return {"workspace": w.label, **({"name": w.name} if w.name else {}), **({"id": w.id} if w.id else {})}
