@@ -129,6 +129,11 @@ class OAuth:
                               "message": f"Unauthorized access to Org: {workspace_id}"})
         return sp
 
+    def reset(self) -> None:
+        """No tokens minted yet: every token so far is refused from now on, and `issued` is empty."""
+        with self._lock:
+            self._grants, self.issued = {}, []
+
     def expire_all(self) -> None:
         """Every token minted so far expires now, as after an hour: clients must fetch new ones."""
         with self._lock:
