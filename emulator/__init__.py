@@ -2,16 +2,27 @@
 API's shapes, with the limits of a real workspace and faults to inject. `python -m emulator` runs it on its own.
 
 settings.py  what a test sets: Limits (latency, rate limits, concurrency cap) and Faults (those, and faults)
-server.py    lifecycle (start, stop, restart, the server's threads) and the request pipeline
+host.py      lifecycle of every emulated host (start, stop, restart, the server's threads), sending an answer
+server.py    a workspace's request pipeline
 tokens.py    auth: the valid token, minted tokens and the token API
 gates.py     throttling storm, concurrency cap, rate limits, random faults, latency, malformed answers
 routes.py    the API families: SCIM, DBFS, Workspace, export, Files, clusters (tokens in tokens.py)
 stats.py     what the emulator saw, for tests to assert on
 workspace.py the synthetic workspace and its ground truth; views.py and scim.py its REST shapes
+
+An account of several workspaces (`python -m emulator --workspaces N`):
+identity.py  a workspace's id, name and deployment host
+account.py   the synthetic account: its workspaces, people, service principals, whose leftover home is whose
+oauth.py     OAuth M2M as databricks-sdk performs it, for the account host and each workspace
+account_server.py  the account host: workspace listing, account SCIM, its OIDC endpoints
+frontdoor.py the TLS front door: an HTTPS proxy that answers for *.cloud.databricks.com with a test CA
+fleet.py     all of them started and stopped together
 """
 
+from .fleet import Fleet
+from .identity import WorkspaceIdentity
 from .server import EmulatorServer
 from .settings import Faults, Limits
 from .workspace import Workspace, build_workspace
 
-__all__ = ["EmulatorServer", "Faults", "Limits", "Workspace", "build_workspace"]
+__all__ = ["EmulatorServer", "Faults", "Fleet", "Limits", "Workspace", "WorkspaceIdentity", "build_workspace"]

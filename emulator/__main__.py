@@ -1,4 +1,6 @@
-"""CLI: python -m emulator [options]. Prints `READY <url>` once listening; SIGTERM/SIGINT stop it."""
+"""CLI: python -m emulator [options]. Prints `READY <url>` once listening; SIGTERM/SIGINT stop it.
+With --workspaces N, an emulated account instead (fleet.py): N workspaces, the account host and the front door;
+it prints the URLs, the account's OAuth client and the environment a client needs to reach them."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from .fleet import Fleet
 from .server import EmulatorServer
 from .settings import Faults
 from .workspace import build_workspace
@@ -53,27 +57,63 @@ def main(argv=None) -> int:
     ap.add_argument("--deny-user", action="append", default=[], metavar="USERNAME")
     ap.add_argument("--removed", type=int, default=0, help="homes of removed users (SCIM no longer lists them)")
     ap.add_argument("--service-principals", type=int, default=None)
+    ap.add_argument("--workspaces", type=int, default=0, metavar="N",
+                    help="an emulated account of N workspaces (seeds --seed+1...), the account host and a TLS front door")
+    ap.add_argument("--databrickscfg", metavar="PATH", help="with --workspaces: write a profile per workspace and "
+                    "an [account] profile here")
     ap.add_argument("--dbfs-disabled", action="store_true", help="every DBFS call answers 403, as with disable_legacy_dbfs")
     args = ap.parse_args(argv)
 
+    if args.workspaces:
+        return _account(args)
     ws = build_workspace(seed=args.seed, users=args.users, huge_user_files=args.huge_user_files,
                          deep_levels=args.deep_levels, deny_users=args.deny_user, removed=args.removed,
                          service_principals=args.service_principals)
     if args.ground_truth:
         ws.write_ground_truth(args.ground_truth)
+    faults = _faults(args)
+    stop = _stop_event()
+    with EmulatorServer(ws, token=args.token, faults=faults, port=args.port) as srv:
+        print(f"READY {srv.url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+def _faults(args) -> Faults:
     kw = {} if args.rate is None else {"rate": args.rate}
-    faults = Faults(latency_ms=args.latency_ms, burst=args.burst, concurrency_cap=args.concurrency_cap,
+    return Faults(latency_ms=args.latency_ms, burst=args.burst, concurrency_cap=args.concurrency_cap,
                     fault_rate=args.fault_rate,
                     fault_kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
                     max_consecutive_faults=args.max_consecutive_faults,
                     fail_always=_fail_always(args.fail_always), seed=args.fault_seed,
-                    scim_page_cap=args.scim_page_cap, dbfs_disabled=args.dbfs_disabled, **kw)
+                  scim_page_cap=args.scim_page_cap, dbfs_disabled=args.dbfs_disabled, **kw)
 
+
+def _stop_event() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    with EmulatorServer(ws, token=args.token, faults=faults, port=args.port) as srv:
-        print(f"READY {srv.url}", flush=True)
+    return stop
+
+
+def _account(args) -> int:
+    stop = _stop_event()
+    with Fleet(faults=_faults(args), workspaces=args.workspaces, users=args.users, seed=args.seed) as fleet:
+        acct = fleet.account
+        sp = acct.principal("inventory-sp")
+        print(f"Account {acct.account_id} at {fleet.account_url} (served at {fleet.account_server.url})")
+        print(f"  OAuth M2M: client_id={sp.client_id} client_secret={sp.secret}")
+        for m in acct.members:
+            srv = next((s for s in fleet.servers if s.identity == m.identity), None)
+            where = f"{m.identity.url} (served at {srv.url}, token {m.token})" if srv else "(no server)"
+            print(f"  workspace {m.identity.workspace_id} {m.identity.workspace_name} {m.status}: {where}")
+        if args.databrickscfg:
+            fleet.databrickscfg(Path(args.databrickscfg))
+            print(f"Profiles written to {args.databrickscfg}")
+        print("A client reaches the https URLs with:")
+        print("  export " + " ".join(f"{k}={v}" for k, v in fleet.env().items()))
+        print(f"READY {fleet.account_url}", flush=True)
         while not stop.wait(0.5):
             pass
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote
 
 from . import scim, views
@@ -68,6 +69,7 @@ class Routes:
         # Unity Catalog Volumes that exist, for the Files API; files written there are kept in memory.
         self.volumes = {"/Volumes/main/admin/inventory"}
         self.volume_files: dict[str, bytes] = {}
+        self.me: Callable[[str | None], dict] | None = None  # SCIM Me: the caller, from the token's label
 
     def answer(self, family: str, route: str, q: dict, method: str, body: bytes, label: str | None):
         if family == "files":
@@ -77,6 +79,8 @@ class Routes:
         if method != "GET":
             raise not_found(method, route)
         if family == "scim":
+            if route == SCIM + "Me" and self.me is not None:
+                return 200, {"schemas": [scim.USER_SCHEMA], **self.me(label)}
             return self._scim(route, q)
         if family == "clusters":
             return self._cluster(route, q)

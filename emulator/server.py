@@ -1,89 +1,35 @@
-"""The emulator's lifecycle and request pipeline: a threaded HTTP server on 127.0.0.1, started and stopped as a
-context manager, and per request: auth -> gates (gates.py) -> route (routes.py) -> malformed answer -> send."""
+"""An emulated workspace's request pipeline (the server's lifecycle is host.py's): per request, auth -> gates
+(gates.py) -> route (routes.py) -> malformed answer -> send."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .gates import Gates
+from .host import HttpHost, _Handler
+from .identity import WorkspaceIdentity
+from .oauth import OAuth
 from .replies import Reply
 from .routes import LISTINGS, Routes, family_of, path_of, query
 from .settings import Faults
-from .stats import Stats
 from .tokens import Tokens
 from .workspace import Workspace
 
 
-class EmulatorServer:
+class EmulatorServer(HttpHost):
+    """One emulated workspace. `identity` (its id, name and deployment host) and `oauth` (the account's OAuth
+    authority, oauth.py) make it a workspace of an emulated account: it then answers the host-metadata probe and
+    the OIDC endpoints, and accepts the account's service principals' OAuth tokens where they are assigned."""
+
     def __init__(self, ws: Workspace, token: str = "dapi-test-token", faults: Faults | None = None,
-                 port: int = 0, host: str = "127.0.0.1"):
-        self.ws, self.host, self.port = ws, host, port
-        self._stats = Stats()
+                 port: int = 0, host: str = "127.0.0.1", identity: WorkspaceIdentity | None = None,
+                 oauth: OAuth | None = None):
+        super().__init__(port, host, "emulator")
+        self.ws, self.identity, self.oauth = ws, identity, oauth
         self._tokens = Tokens(token, self._stats)
         self.routes = Routes(ws, self._tokens, self._stats)
-        self._lock = threading.Lock()
-        self._conns: set = set()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.routes.me = self._me
         self.set_faults(faults or Faults())
-
-    # --- lifecycle -----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> EmulatorServer:
-        handler = type("Handler", (_Handler,), {"emu": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler, bind_and_activate=False)
-        httpd.daemon_threads = True
-        httpd.request_queue_size = 512  # many concurrent walkers connect at once
-        httpd.allow_reuse_address = True
-        httpd.server_bind()
-        httpd.server_activate()
-        self._httpd, self.port = httpd, httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            if self._thread:
-                self._thread.join(5)
-            self._httpd = None
-            # Kept-alive connections die with the server, as they do when a host goes away.
-            with self._lock:
-                conns, self._conns = list(self._conns), set()
-            for conn in conns:
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def restart(self) -> None:
-        """Stop listening, then listen again on the same port: a workspace that goes away and comes back."""
-        self.stop()
-        self.start()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _opened(self, conn) -> None:
-        with self._lock:
-            self._conns.add(conn)
-
-    def _closed(self, conn) -> None:
-        with self._lock:
-            self._conns.discard(conn)
 
     # --- what a test sets and reads ------------------------------------------------------
     def set_faults(self, faults: Faults) -> None:
@@ -137,8 +83,18 @@ class EmulatorServer:
     def handle(self, h: _Handler) -> None:
         parts = urlsplit(h.path)
         route = parts.path
-        if route == "/.well-known/databricks-config":  # SDK config probe: a 404 is fine
-            return self._send(h, 404, {"error_code": "NOT_FOUND", "message": "Not found"})
+        if route == "/.well-known/databricks-config":  # SDK config probe: a 404 is fine for a lone workspace
+            if self.identity is None or self.oauth is None:
+                return self._send(h, 404, {"error_code": "NOT_FOUND", "message": "Not found"})
+            return self._send(h, 200, {"oidc_endpoint": f"{self._base(h)}/oidc", "account_id": self.oauth.account_id,
+                                       "workspace_id": str(self.identity.workspace_id)})
+        if route.startswith("/oidc/") and self.identity is not None and self.oauth is not None:
+            try:
+                status, body = self.oauth.answer_oidc(route[len("/oidc"):], h.command, h.headers, h.body,
+                                                      f"{self._base(h)}/oidc", self.identity.workspace_id)
+            except Reply as r:
+                return self._reply(h, r)
+            return self._send(h, status, body)
         if route == "/__emulator/stats":
             return self._send(h, 200, self.stats())
         family = family_of(route)
@@ -148,6 +104,12 @@ class EmulatorServer:
             return self._send(h, 401, {"error_code": "UNAUTHENTICATED",
                                        "message": "Unable to authenticate: no credentials provided"})
         label = self._tokens.label(auth)
+        if label is None and self.identity is not None and self.oauth is not None:
+            try:
+                sp = self.oauth.caller(auth, self.identity.workspace_id)
+            except Reply as r:
+                return self._reply(h, r)
+            label = None if sp is None else f"sp:{sp.client_id}"
         if label is None:  # legacy shape: the status number as error_code
             return self._send(h, 403, {"error_code": "403", "message": "Invalid access token."})
         self._stats.by_token(label, family)
@@ -172,55 +134,30 @@ class EmulatorServer:
         finally:
             self._stats.leave()
 
+    def _base(self, h: _Handler) -> str:
+        """This workspace's URL as the client reached it: its public https URL through the front door
+        (frontdoor.py, which keeps the Host header), else its local http URL."""
+        if self.identity is not None and (h.headers.get("Host") or "").split(":")[0] == self.identity.host:
+            return self.identity.url
+        return self.url
+
+    def _me(self, label: str | None) -> dict:
+        """SCIM Me for the caller: a service principal of the account (in `admins` where it is a workspace
+        admin), else the owner of the workspace's token, an admin."""
+        if label and label.startswith("sp:") and self.oauth is not None and self.identity is not None:
+            sp = self.oauth.principals[label[3:]]
+            admin = sp.roles.get(self.identity.workspace_id) == "admin"
+            return {"id": str(int(sp.client_id.replace("-", "")[:12], 16)), "userName": sp.client_id,
+                    "applicationId": sp.client_id, "displayName": sp.name, "active": True,
+                    "groups": [{"display": "admins", "value": "1", "type": "direct"}] if admin else [],
+                    "entitlements": [{"value": "workspace-access"}]}
+        return {"id": "1000000000000001", "userName": "workspace.admin@example.com", "displayName": "Workspace Admin",
+                "active": True, "emails": [{"value": "workspace.admin@example.com", "primary": True}],
+                "groups": [{"display": "admins", "value": "1", "type": "direct"}]}
+
     def _reply(self, h: _Handler, r: Reply) -> None:
         if r.drop:  # close the socket without any response
             self._stats.answered("drop")
             h.close_connection = True
             return None
         return self._send(h, r.status, r.body, headers=r.headers, ctype=r.ctype)
-
-    def _send(self, h: _Handler, status: int, body, headers=None, ctype=None) -> None:
-        if isinstance(body, (dict, list)):
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            ctype = ctype or "application/json"
-        else:
-            data = body
-            ctype = ctype or "application/octet-stream"
-        self._stats.answered(status)
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(data)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
-    server_version = "DatabricksEmulator/1.0"
-    # Headers and body go out in two writes; with Nagle on, keep-alive clients wait ~40 ms per call.
-    disable_nagle_algorithm = True
-    emu: EmulatorServer
-
-    def setup(self):
-        super().setup()
-        self.emu._opened(self.connection)
-
-    def finish(self):
-        self.emu._closed(self.connection)
-        super().finish()
-
-    def _dispatch(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        self.body = self.rfile.read(n) if n else b""  # read it all, so the connection stays usable
-        try:
-            self.emu.handle(self)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
-
-    def log_message(self, format, *args):  # quiet: tests and the CLI own stdout/stderr
-        pass

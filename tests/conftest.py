@@ -54,6 +54,21 @@ def server(shared_server):
     return fresh(shared_server)
 
 
+@pytest.fixture(scope="session")
+def shared_account():
+    """An emulated account of three workspaces (tests/account.py), started once per session."""
+    from tests.account import start_account  # it imports this module's helpers
+
+    with start_account() as account:
+        yield account
+
+
+@pytest.fixture
+def emulated_account(shared_account):
+    """The session's emulated account, reset for each test: an EmulatedAccount (tests/account.py)."""
+    return shared_account.reset()
+
+
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "ARM_", "AZURE_"))}
     home = tmp_path / "home"
