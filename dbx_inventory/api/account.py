@@ -26,6 +26,8 @@ class AccountWorkspace:
     name: str
     id: str
     config: Any  # the SDK Config of a client for it, with the account's credentials
+    url: str = ""
+    deployment_name: str = ""
 
 
 class Account:
@@ -59,8 +61,20 @@ class Account:
             except Exception as exc:
                 raise _failure(f"reach workspace {ws.workspace_name or ws.deployment_name}", exc) from None
             out.append(AccountWorkspace(workspace_label(config.host), ws.workspace_name or "", str(ws.workspace_id or ""),
-                                        config))
+                                        config, config.host, ws.deployment_name))
         return out
+
+    def config_for(self, url: str) -> Any:
+        """A client config for the workspace at `url` with the account's credentials, as the SDK's
+        get_workspace_client makes one from a listed workspace."""
+        config = self.config.deep_copy()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        config.host = url
+        config.account_id = None
+        try:
+            config.init_auth()
+        except Exception as exc:
+            raise _failure(f"reach {url} with the account's credentials", exc) from None
+        return config
 
     def users(self, client: RestClient) -> dict[str, bool]:
         """Every user of the account, by case-folded userName: True if active. Joined to the workspaces'

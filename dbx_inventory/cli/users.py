@@ -11,7 +11,7 @@ from ..core.errors import ExitCode, InputError
 from ..outputs.logs import setup_logging
 from ..outputs.paths import refuse_collisions
 from ..outputs.writers import check_writable
-from ..scan.user_list import UserListOptions, list_identities
+from ..scan.user_list import UserListOptions, list_identities, list_workspaces
 from .common import add_auth_arguments, auth_options, print_profiles
 
 log = logging.getLogger("dbx_inventory")
@@ -23,6 +23,7 @@ examples:
   %(prog)s --profile PROD --all-homes --details -o homes.csv  # removed users' homes too, with owner_status
   %(prog)s --profile PROD --filter 'userName sw "a"' --details --output users_details.csv
   %(prog)s --profile PROD                                    # print a numbered list
+  %(prog)s --account --account-profile ACCOUNT --list-workspaces -o workspaces.csv
 
 exit codes: 0 exported; 1 fatal (auth, config, unreachable host, SCIM failure, output); 2 bad command line
 """
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", metavar="EXPR", help='a SCIM filter passed to the server, e.g. \'userName co "@company.com"\'')
     p.add_argument("--details", action="store_true", help="write a CSV with a header: userName,displayName,active,id,owner_status")
     p.add_argument("--service-principals", action="store_true", help="also export service principals (their homes are /Users/<applicationId>)")
+    p.add_argument("--account", action="store_true", help="with --list-workspaces: the account of --account-profile (or of the environment)")
+    p.add_argument("--account-profile", metavar="NAME", help="the account's profile (host https://accounts.cloud.databricks.com and account_id)")
+    p.add_argument("--list-workspaces", action="store_true", help="write the account's running workspaces (workspace_url, workspace_name, workspace_id, deployment_name) instead of users: review it, then give it to the scanner's --workspaces")
     p.add_argument("--all-homes", action="store_true", help="every user, every service principal and every home folder under /Users (in the Workspace and DBFS), those of removed users included, each once; owner_status says which is which")
     add_auth_arguments(p)
     return p
@@ -65,6 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.debug, args.quiet, log_file=args.log_file)
     if args.list_profiles:
         return print_profiles()
+    if args.list_workspaces or args.account:
+        if not (args.list_workspaces and (args.account or args.account_profile)):
+            parser.error("--account goes with --list-workspaces: the scanner takes the list back with --workspaces")
+        if args.output:
+            check_writable(args.output)
+        listed = list_workspaces(args.account_profile, args.output, args.retry_deadline)
+        if not args.output:
+            for i, w in enumerate(listed, 1):
+                print(f"{i:3d}. {w.url}  {w.name}")
+        log.info("%d running workspaces", len(listed))
+        return ExitCode.OK
     if args.output:
         check_writable(args.output)
     options = UserListOptions(

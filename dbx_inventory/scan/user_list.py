@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from ..api.account import Account, AccountWorkspace
 from ..api.client import connect
 from ..api.config import AuthOptions
 from ..api.listers import dbfs_disabled
@@ -118,3 +119,13 @@ def render(rows: list[dict[str, str]], details: bool) -> str:
     if details:
         return render_csv(rows, DETAIL_COLUMNS)
     return "".join(f"{r['userName']}\n" for r in rows)
+
+
+def list_workspaces(account_profile: str | None, output: str | None, retry_deadline: float) -> list[AccountWorkspace]:
+    """The account's running workspaces, written as a CSV that the scanner's --workspaces reads back."""
+    listed = Account(account_profile, int(max(1, min(5, retry_deadline)))).workspaces()
+    if output:
+        write_text(output, render_csv(({"workspace_url": w.url, "workspace_name": w.name, "workspace_id": w.id,
+                                        "deployment_name": w.deployment_name} for w in listed),
+                                      ["workspace_url", "workspace_name", "workspace_id", "deployment_name"]))
+    return listed

@@ -31,7 +31,7 @@ def choose_workspaces(choice: WorkspaceChoice, run_auth: AuthOptions, account: A
     if choice.profiles:
         return from_profiles(choice.profiles)
     if choice.file:
-        return from_file(choice.file, run_auth)
+        return from_file(choice.file, run_auth, account)
     assert account is not None, "--account makes the account first"
     return [Workspace(w.label, None, w.config, w.name, w.id) for w in account.workspaces()]
 
@@ -50,9 +50,10 @@ def from_profiles(names: tuple[str, ...]) -> list[Workspace]:
     return _once(out)
 
 
-def from_file(path: str, run_auth: AuthOptions) -> list[Workspace]:
+def from_file(path: str, run_auth: AuthOptions, account: Account | None = None) -> list[Workspace]:
     """One URL per line (# comments and blank lines skipped), or a CSV whose header names workspace_url (or
-    url, host) and optionally profile. A URL without a profile uses the run's own credentials on that host."""
+    url, host) and optionally profile. A URL without a profile uses the run's own credentials on that host,
+    or with --account-profile the account's."""
     try:
         with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
@@ -80,8 +81,12 @@ def from_file(path: str, run_auth: AuthOptions) -> list[Workspace]:
             raise InputError(f"the workspaces file {path} has a row without a URL (row {number})")
         host = url if "://" in url else f"https://{url}"
         check_host_is_safe(host)
-        auth = AuthOptions(profile=profile, host=host) if profile else replace(run_auth, host=host)
-        out.append(Workspace(workspace_label(host), auth))
+        if profile:
+            out.append(Workspace(workspace_label(host), AuthOptions(profile=profile, host=host)))
+        elif account is not None:
+            out.append(Workspace(workspace_label(host), None, account.config_for(host)))
+        else:
+            out.append(Workspace(workspace_label(host), replace(run_auth, host=host)))
     return _once(out)
 
 
