@@ -162,3 +162,20 @@ def test_the_exporter_lists_the_accounts_workspaces_for_review(tmp_path, emulate
     again = run(SCAN, "--workspaces", "workspaces.csv", "--account-profile", "account", "-o", "inv.csv", env=env)
     assert again.returncode in (0, 3), again.stderr[-2000:]
     assert {row["workspace"] for row in read_csv(tmp_path / "inv.csv")} == {w.host for w in account.workspaces}
+
+
+def test_spark_tasks_per_workspace_and_chunk_are_exact(tmp_path, emulated_account):
+    # One local Spark for the run; each workspace's chunks are its own jobs, its tasks carrying its own host
+    # and a token minted for them (revoked when the workspace is done).
+    account = emulated_account
+    cfg = account.write_databrickscfg(tmp_path / "cfg")
+    r = run(SCAN, "--profiles", ",".join(w.name for w in account.workspaces), "--all-homes", "--account-profile",
+            "account", "--spark-master", "local[2]", "--chunk-size", "10", "-o", "spark.csv",
+            env=account.env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg)), timeout=400)
+    assert r.returncode == 3, r.stderr[-3000:]
+    assert_exact(read_csv(tmp_path / "spark.csv"), account)
+    for w in account.workspaces:
+        stats = w.server.stats()
+        minted = stats["tokens"]
+        assert minted and all(t.get("deleted") for t in minted.values()), (w.host, minted)
+        assert set(stats["by_token"]) - {"user"}, "the listings went out with the tasks' own token"

@@ -255,11 +255,11 @@ def scan_options(
                          "--spark-remote, --spark-master or --spark-active)")
     add_secret(token)  # before anything can fail and print it
     choice = _workspace_choice(profiles, workspaces, account, account_profile, parallel_workspaces, by_person)
-    if choice and (profile or workspace_url) and not workspaces:
+    if choice and (profile or workspace_url) and not (workspaces or cluster_id or serverless):
         raise InputError(f"{choice.describe()} names the workspaces itself: --profile and --workspace-url apply "
-                         "only to the URLs of a --workspaces file")
-    if choice and (spark or files_output or top or compare):
-        flag = "Spark mode" if spark else "--files-output" if files_output else "--top" if top else "--compare"
+                         "only to the URLs of a --workspaces file, or to the workspace of --cluster-id")
+    if choice and (files_output or top or compare):
+        flag = "--files-output" if files_output else "--top" if top else "--compare"
         raise InputError(f"{flag} scans one workspace: run it per workspace, without {choice.describe()}")
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
     chosen = parse_locations(locations)

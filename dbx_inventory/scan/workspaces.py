@@ -15,10 +15,11 @@ import contextlib
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable, Iterable, Iterator
 
 from .. import __version__
 from ..api.account import Account
-from ..api.client import build_client
+from ..api.client import build_client, connect
 from ..api.config import resolve_config
 from ..api.rest import RestClient
 from ..core.errors import ExitCode, InventoryError, OutputError
@@ -41,6 +42,8 @@ from .run import (
     publish_files,
     without_disabled_dbfs,
 )
+from .spark.shared import SharedSpark
+from .spark.tables import write_tables
 from .walker import Walker
 from .workspace_list import Workspace, choose_workspaces
 
@@ -67,7 +70,8 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         done = checkpoint.open(identity, {})
         finished = checkpoint.file.finished_workspaces if checkpoint.file else set()
         account_users = _account_people(account, options) if account else None
-        scan = _Workspaces(options, inputs, checkpoint, done, finished)
+        spark = stack.enter_context(contextlib.closing(_shared_spark(options))) if options.spark else None
+        scan = _Workspaces(options, inputs, checkpoint, done, finished, spark)
         with checkpoint.kept_on_failure():
             rows, interrupted = scan.all(workspaces, choice.parallel)
         if interrupted:
@@ -79,6 +83,9 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         header: dict[str, object] = {"tool_version": __version__, "host": None, "workspaces": [_described(w) for w in workspaces],
                   "options": options.result_options(), "generated_at": now_iso(),
                   "places": {"scanned": [loc.describe() for loc in options.walk_options().locations]}}
+        if spark is not None and spark.owner is not None:
+            with checkpoint.kept_on_failure():
+                write_tables(spark.owner, options.output_table, options.history_table, rows, now_iso())
         records = publish_files(options, plan, remote_output, None, rows, None, header)
         if choice.by_person:
             write_text(choice.by_person, render_people(people([record(r) for r in rows])))
@@ -92,12 +99,13 @@ class _Workspaces:
     """The workspaces of one run, scanned several at once; each one's rows, or its error row."""
 
     def __init__(self, options: ScanOptions, inputs: list[InputUser], checkpoint: ClaimedCheckpoint,
-                 done: dict[str, UserResult], finished: set[str]) -> None:
+                 done: dict[str, UserResult], finished: set[str], spark: SharedSpark | None) -> None:
         self.options = options
         self.inputs = inputs
         self.checkpoint = checkpoint
         self.done = done
         self.previously_finished = finished
+        self.spark = spark
         self.finished = 0
         self.active: set[str] = set()  # case-folded names of the active users of every workspace scanned
         self._lock = threading.Lock()
@@ -146,20 +154,33 @@ class _Workspaces:
             client.access.check_admin()
             options, not_scanned = without_disabled_dbfs(client, self.options)
             targets = self._targets(client, options, not_scanned)
-            walker = Walker(client, options.walk_options())
-            with self._lock:
-                self._walkers.append(walker)
             results = dict(before)
-            for result in walker.scan([t for t in targets if t.name not in before]):
-                result = dataclasses.replace(result, workspace=w.label)
-                self.checkpoint.record(result)
-                results[result.username] = result
+            with self._executor(client, options) as scan:
+                for result in scan([t for t in targets if t.name not in before]):
+                    result = dataclasses.replace(result, workspace=w.label)
+                    self.checkpoint.record(result)
+                    results[result.username] = result
             if self._stopped.is_set():
                 raise KeyboardInterrupt
             self.checkpoint.workspace_done(w.label)
         log.info("workspace %s: %d users scanned", w.label, len(results))
         names = [t.name for t in targets]
         return [results[n] for n in names] + [r for n, r in results.items() if n not in set(names)]
+
+    @contextlib.contextmanager
+    def _executor(self, client: RestClient, options: ScanOptions) -> Iterator[Callable[[list[ScanTarget]], Iterable[UserResult]]]:
+        """What scans one workspace's users: Spark jobs of its own on the shared session, or a walker here."""
+        if self.spark is not None:
+            scanner = self.spark.scanner(client, options)
+            try:
+                yield lambda todo: scanner.scan(todo) if todo else ()
+            finally:
+                self.spark.done_with(scanner)
+            return
+        walker = Walker(client, options.walk_options())
+        with self._lock:
+            self._walkers.append(walker)
+        yield walker.scan
 
     def _client(self, w: Workspace) -> RestClient:
         o = self.options
@@ -184,6 +205,14 @@ class _Workspaces:
         with self._lock:
             self.active.update(t.name.casefold() for t in targets if t.owner_status == "active")
         return targets
+
+
+def _shared_spark(options: ScanOptions) -> SharedSpark:
+    """The session of Spark mode; Databricks Connect dials the cluster (or serverless compute) of the run's own
+    workspace (--profile, or the environment)."""
+    assert options.spark is not None
+    remote = options.spark.cluster_id or options.spark.serverless
+    return SharedSpark(options, connect(options.auth, 1, options.max_rps, options.retry_deadline) if remote else None)
 
 
 def _account_people(account: Account, options: ScanOptions) -> dict[str, bool]:
