@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from ..core.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
+from ..core.errors import ApiError, AuthError, MalformedAnswer, PermissionDenied, Unauthenticated
 from ..core.model import Entry
-from .rest import RestClient, Shape, error_in_body
+from .rest import FILES_PREFIX, RestClient, Shape, error_in_body
 
 # Folders are opened, never counted. REPO is a Git folder: counted as one file, it would hide everything
 # inside.
@@ -126,6 +127,57 @@ def list_workspace(client: RestClient, path: str) -> list[Entry]:
     return parse_workspace_list(body, path)
 
 
+def _files_entry(item: dict[str, Any], path: str) -> Entry:
+    is_dir = _truthy(item.get("is_directory"))
+    size = None if is_dir else _int_or_none(item.get("file_size"))
+    return Entry(path, is_dir, size, _int_or_none(item.get("last_modified")), "DIRECTORY" if is_dir else "FILE")
+
+
+def parse_files_list(body: dict[str, Any], parent: str) -> list[Entry]:
+    return _children(body.get("contents"), parent, _files_entry)
+
+
+FILES_PAGE_SIZE = 1000  # the Files API's largest page (docs/api-notes.md, "Files API")
+
+
+def _files_page(body: Any) -> str | None:
+    """A page of a Files API listing: `contents` a list of objects with a path, or absent (an empty page or
+    folder); `next_page_token` a string when present."""
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    if body.get("contents") is None and body.get("next_page_token") is None:
+        return error_in_body(body)
+    token = body.get("next_page_token")
+    if token is not None and not isinstance(token, str):
+        return "'next_page_token' is not a string"
+    return FILES_LISTING(body) if body.get("contents") is not None else None
+
+
+FILES_LISTING = listing_shape("contents")
+
+
+def list_files(client: RestClient, path: str) -> list[Entry]:
+    """One folder of a Unity Catalog volume, through the Files API, every page: pages go on while a
+    `next_page_token` comes back, whatever their length (a short page is not the last one)."""
+    entries: dict[str, Entry] = {}
+    api_path = FILES_PREFIX + urllib.parse.quote(path, safe="/")
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        params: dict[str, Any] = {"page_size": FILES_PAGE_SIZE}
+        if token:
+            params["page_token"] = token
+        body = client.get("files", api_path, params, shape=_files_page)
+        for entry in parse_files_list(body, path):
+            entries.setdefault(entry.path, entry)
+        token = body.get("next_page_token") or None
+        if token is None:
+            return list(entries.values())
+        if token in seen:  # a server that hands back a token it gave before would page forever
+            raise MalformedAnswer(200, "", f"the Files API repeated a page token while listing {path}", path)
+        seen.add(token)
+
+
 # Workspace export refuses notebooks above its cap (10 MB) with this error code: not a failure, the notebook
 # simply cannot be measured and stays estimated.
 TOO_BIG = "MAX_NOTEBOOK_SIZE_EXCEEDED"
@@ -178,5 +230,5 @@ def dbfs_disabled(client: RestClient) -> str | None:
 Lister = Callable[[RestClient, str], list[Entry]]
 Exporter = Callable[[RestClient, str], int]
 
-LISTERS: dict[str, Lister] = {"dbfs": list_dbfs, "workspace": list_workspace}
+LISTERS: dict[str, Lister] = {"dbfs": list_dbfs, "workspace": list_workspace, "files": list_files}
 

@@ -31,7 +31,8 @@ from .retry import RetryPolicy, Verdict, classify_exception, classify_response
 log = logging.getLogger("dbx_inventory")
 
 # The API families: each has its own rate budget on the server, so each has its own pacer here.
-Family = Literal["scim", "dbfs", "workspace", "export", "files", "clusters", "tokens"]
+FILES_PREFIX = "/api/2.0/fs/directories"  # the Files API's listing: the path follows it
+Family = Literal["scim", "dbfs", "workspace", "export", "files", "unity", "clusters", "tokens"]
 FAMILIES: tuple[Family, ...] = get_args(Family)
 # Why a parsed body is not the documented shape, or None.
 Shape = Callable[[Any], "str | None"]
@@ -146,7 +147,8 @@ class RestClient:
         fault with, or ApiError."""
         policy = policy or self.policy
         pacer = self.pacers[family]
-        target = str((params or {}).get("path", api_path))
+        # What an error names: the path asked about (in the query, or a Files API path after its prefix).
+        target = str((params or {}).get("path") or urllib.parse.unquote(api_path.removeprefix(FILES_PREFIX)))
         started = self.clock.time()
         first_drop: float | None = None  # this request's first connection failure
         attempt = failures = 0

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..core.errors import InputError
-from ..outputs.columns import record
+from ..outputs.columns import columns_for, record
 from ..outputs.logs import setup_logging
 from ..outputs.text import run_summary
 from ..scan.options import NO_OUTPUT, scan_options
@@ -46,4 +46,5 @@ def run_inventory(users: Iterable[str] = (), spark: Any = None, log_file: str | 
         from ..scan.spark.tables import inventory_dataframe
 
         return inventory_dataframe(spark, outcome.results)
-    return [record(r) for r in outcome.results]
+    columns = columns_for(outcome.results)
+    return [record(r, columns) for r in outcome.results]

@@ -15,8 +15,10 @@ from typing import Any, Literal, NamedTuple, get_args
 Status = Literal["success", "empty", "error"]
 # "unassigned": a home whose owner left this workspace but is still an active user of the account (another
 # workspace's, perhaps): not to be deleted as a departed user's. "": cannot be known.
-OwnerStatus = Literal["active", "inactive", "service_principal", "removed", "unassigned", ""]
-FileSystem = Literal["dbfs", "workspace"]
+# "group": a workspace group, which owns Unity Catalog volumes but has no home.
+OwnerStatus = Literal["active", "inactive", "service_principal", "removed", "unassigned", "group", ""]
+# "files": the Files API, which lists Unity Catalog volumes (/Volumes/<catalog>/<schema>/<volume>/...).
+FileSystem = Literal["dbfs", "workspace", "files"]
 
 # The error of a name that no identity owns and no place holds a folder of: a typo, or another workspace's.
 NO_SUCH_NAME = "no user, service principal or home named"
@@ -152,6 +154,8 @@ class ScanTarget:
     display_name: str = ""
     error: str | None = None  # known to fail before any listing
     identified: bool = True  # False: no identity owns this name, so a name with no home is a typo
+    volumes: tuple[str, ...] = ()  # the Unity Catalog volumes it owns, as /Volumes/<catalog>/<schema>/<volume>
+    homes: bool = True  # False: no per-user place is walked (a group: it owns volumes, it has no folders)
 
     @property
     def folder(self) -> str:

@@ -8,7 +8,7 @@ The earlier toolkit's seven columns come first, in its order (docs/history.md); 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,19 +82,42 @@ OWNER = [
     Column("display_name", "string", lambda r: r.display_name or None, "the identity's displayName"),
     Column("home_name", "string", lambda r: r.home or None, "the home's name, where it differs from username"),
 ]
+def _volume_count(r: UserResult) -> int | None:
+    owned = [p for p in r.parts if p.location == "volumes"]
+    return None if not owned or r.status == "error" else sum(1 for p in owned if p.path)
+
+
+def _scoped_columns(scopes: Iterable[str]) -> list[Column]:
+    return [_scoped(scope, f) for scope in scopes for f in COUNTERS if f.metadata["per_scope"]]
+
+
 COLUMNS: list[Column] = [
     *ORIGINAL,
     *OWNER,
-    *[_scoped(scope, f) for scope in SCOPES for f in COUNTERS if f.metadata["per_scope"]],
+    *_scoped_columns(SCOPES),
+    Column("volumes_owned", "long", _volume_count, "the Unity Catalog volumes it owns (with --locations volumes)"),
     *[_counter(f) for f in COUNTERS if f.name not in ("files", "bytes")],
     Column("scan_seconds", "double", lambda r: round(r.seconds, 2), "wall time from the user's first request to the last"),
 ]
 COLUMN_NAMES = [c.name for c in COLUMNS]
+_AFTER_SCOPES = COLUMN_NAMES.index("volumes_owned") + 1
+
+
+def own_places(results: Iterable[UserResult]) -> list[str]:
+    """The places of the admin's own naming (--place) among the results' parts, in the order first met."""
+    return list(dict.fromkeys(p.location for r in results for p in r.parts
+                              if p.location != "home" and p.location not in SCOPES))
+
+
+def columns_for(results: Iterable[UserResult]) -> list[Column]:
+    """The columns of an inventory: every built-in one, and NAME_files, NAME_bytes... for each --place."""
+    extra = own_places(results)
+    return COLUMNS if not extra else [*COLUMNS[:_AFTER_SCOPES], *_scoped_columns(extra), *COLUMNS[_AFTER_SCOPES:]]
 
 
 def record(result: UserResult, columns: list[Column] | None = None) -> dict[str, Any]:
     """One user as typed values: ints for counts and bytes, None where the CSV is blank."""
-    return {c.name: c.value(result) for c in columns or COLUMNS}
+    return {c.name: c.value(result) for c in columns or columns_for([result])}
 
 
 def as_text(column: Column, value: Any) -> str:
@@ -108,5 +131,5 @@ def as_text(column: Column, value: Any) -> str:
     return str(value)
 
 
-def text_row(result: UserResult) -> dict[str, str]:
-    return {c.name: as_text(c, c.value(result)) for c in COLUMNS}
+def text_row(result: UserResult, columns: list[Column] | None = None) -> dict[str, str]:
+    return {c.name: as_text(c, c.value(result)) for c in columns or columns_for([result])}

@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .changes import Comparison, compare
 from .statistics import Statistics, people
-from .text import OWNER_WORDS, human_bytes, plural
+from .text import OWNER_WORDS, OwnedVolume, human_bytes, plural
 
 Record = dict[str, Any]
 TABLE_COLUMNS = ["username", "owner_status", "status", "file_count", "total_size", "dbfs_bytes", "workspace_bytes",
@@ -84,7 +85,8 @@ def _environment() -> Any:
 
 
 def render_html(records: list[Record], header: dict[str, Any] | None = None,
-                previous: list[Record] | None = None, previous_name: str = "") -> str:
+                previous: list[Record] | None = None, previous_name: str = "",
+                volumes: Sequence[OwnedVolume] = ()) -> str:
     stats = Statistics.of(records)
     comparison: Comparison | None = compare(records, previous) if previous is not None else None
     rows = [table_row(r) for r in records]
@@ -92,6 +94,7 @@ def render_html(records: list[Record], header: dict[str, Any] | None = None,
         header=header or {}, headline=headline(stats), bars=top_bars(stats),
         owners=[dataclasses.asdict(o) for o in stats.by_owner], owner_words=OWNER_WORDS, errors=stats.errors_by_reason,
         workspaces=[dataclasses.asdict(w) for w in stats.by_workspace],
+        volumes=[dataclasses.asdict(v) for v in volumes],
         persons=[dataclasses.asdict(p) for p in people(records)[:20] if p.workspaces > 1] if stats.by_workspace else [],
         comparison=comparison,
         previous_name=previous_name, rows_json=script_json(rows),

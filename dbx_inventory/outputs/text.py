@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.model import PartResult, UserResult, total
@@ -127,12 +128,32 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     if biggest:
         tables.append((f"Top {plural(len(biggest), 'user')} by size", ["user", "files", "size", "where"],
                        users_rows(biggest)))
+    volumes = largest_volumes(results)
+    if volumes:
+        tables.append((f"Largest {plural(len(volumes), 'volume')} (Unity Catalog) and their owners",
+                       ["volume", "owner", "files", "size"],
+                       [[v.path, v.owner, str(v.files), human_bytes(v.bytes)] for v in volumes]))
     if stats.errors_by_reason:
         tables.append(("Errors by reason", ["reason", "users"], [[k, str(v)] for k, v in stats.errors_by_reason]))
     if top_files:
         tables.append((f"Top {plural(len(top_files), 'file')} by size", ["size", "user", "where", "path"],
                        [[human_bytes(f.size), f.user, f.file_system, f.path] for f in top_files]))
     return tables
+
+
+@dataclass(frozen=True)
+class OwnedVolume:
+    path: str
+    owner: str
+    files: int
+    bytes: int
+
+
+def largest_volumes(results: Sequence[UserResult], n: int = 10) -> list[OwnedVolume]:
+    """The Unity Catalog volumes walked completely, the largest first, each with its owner's row name."""
+    walked = [OwnedVolume(p.path, r.username, p.tally.files, p.tally.bytes) for r in results for p in r.parts
+              if p.location == "volumes" and p.path and p.complete]
+    return sorted(walked, key=lambda v: (-v.bytes, v.path))[:n]
 
 
 def changes_table(comparison: Comparison, since: str, n: int = 20) -> tuple[str, list[str], list[list[str]]]:

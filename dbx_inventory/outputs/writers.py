@@ -20,7 +20,7 @@ from typing import IO
 
 from ..core.errors import OutputError
 from ..core.model import UserResult
-from .columns import COLUMN_NAMES, COLUMNS, record, text_row
+from .columns import COLUMNS, columns_for, record, text_row
 from .csv_safe import write_csv
 from .statistics import PersonRow
 
@@ -118,13 +118,15 @@ def write_text(path: str, text: str) -> None:
 def render_inventory(results: list[UserResult], fmt: str, header: dict[str, object]) -> str:
     """csv: the earlier toolkit's columns first; json: a header and the users; jsonl: one user per line.
     The machine formats carry raw numbers, and null where the CSV is blank."""
+    columns = columns_for(results)
     if fmt == OutputFormat.CSV:
-        return render_csv((text_row(r) for r in results), COLUMN_NAMES, NUMERIC_COLUMNS)
+        return render_csv((text_row(r, columns) for r in results), [c.name for c in columns],
+                          {c.name for c in columns if c.kind != "string"})
     if fmt == OutputFormat.JSON:
         doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header,
-               "users": [record(r) for r in results]}
+               "users": [record(r, columns) for r in results]}
         return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
-    return "".join(json.dumps(record(r), ensure_ascii=False) + "\n" for r in results)
+    return "".join(json.dumps(record(r, columns), ensure_ascii=False) + "\n" for r in results)
 
 
 def render_people(rows: Iterable[PersonRow]) -> str:

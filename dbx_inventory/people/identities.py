@@ -97,7 +97,7 @@ def find_targets(client: RestClient, places: Sequence[Location], users: Sequence
     every identity; the roots are listed only if some name is not exactly an identity's name. `homes_too`:
     the home roots, listed even when the run scans other places, so that a removed user's home is known as
     such."""
-    places = list(dict.fromkeys([*places, *homes_too]))
+    places = [p for p in dict.fromkeys([*places, *homes_too]) if p.listable]
     if all_users:
         directory = fetch_identities(client, required=True)
         return all_homes(directory, {loc.key: list_homes(client, loc) for loc in places})
@@ -125,7 +125,7 @@ class TargetFeed:
     def __init__(self, client: RestClient, places: Sequence[Location], users: Sequence[InputUser],
                  from_file: bool, homes_too: Sequence[Location] = ()) -> None:
         self._client = client
-        self._places = list(dict.fromkeys([*places, *homes_too]))
+        self._places = [p for p in dict.fromkeys([*places, *homes_too]) if p.listable]
         self._users = list(users)
         self._few = not from_file and len(self._users) <= LOOKUP_LIMIT
         self._first: dict[str, str] = {}  # case-folded name -> the first spelling in the list

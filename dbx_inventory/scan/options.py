@@ -13,9 +13,10 @@ from typing import Any
 
 from ..api.config import AuthOptions
 from ..core.errors import InputError
-from ..core.locations import LOCATION_NAMES, nothing_left, places
+from ..core.locations import EVERY_USER_FOLDER, LOCATION_NAMES, Location, nothing_left, parse_place, places
 from ..core.model import DEFAULT_SIZE_ESTIMATE
 from ..core.redact import add_secret
+from ..outputs.columns import COLUMN_NAMES
 from ..outputs.files_output import files_output_kind
 from ..outputs.paths import NamedPath, refuse_collisions
 from ..outputs.writers import OutputFormat
@@ -82,6 +83,7 @@ class ScanOptions:
     # what is counted
     file_systems: tuple[str, ...] = ("dbfs", "workspace")
     locations: tuple[str, ...] = ("home",)
+    custom_places: tuple[Location, ...] = ()  # --place NAME=TEMPLATE
     size_estimate: int = DEFAULT_SIZE_ESTIMATE
     exact_notebook_sizes: bool = False
     # where results go
@@ -148,7 +150,7 @@ class ScanOptions:
                          ("--workspaces", self.workspaces.file if self.workspaces else None)]
 
     def walk_options(self) -> WalkOptions:
-        return WalkOptions(places(self.locations, self.file_systems), 1 if self.sequential else self.workers,
+        return WalkOptions(places(self.locations, self.file_systems, self.custom_places), 1 if self.sequential else self.workers,
                            self.sequential, self.size_estimate, exact_notebook_sizes=self.exact_notebook_sizes)
 
     def left_out(self) -> dict[str, str]:
@@ -158,8 +160,11 @@ class ScanOptions:
 
     def result_options(self) -> dict[str, object]:
         """The options that change a user's numbers: a checkpoint made with others cannot be merged."""
-        return {"file_systems": list(self.file_systems), "locations": list(self.locations),
-                "size_estimate": self.size_estimate, "exact_notebook_sizes": self.exact_notebook_sizes}
+        out: dict[str, object] = {"file_systems": list(self.file_systems), "locations": list(self.locations),
+                                  "size_estimate": self.size_estimate, "exact_notebook_sizes": self.exact_notebook_sizes}
+        if self.custom_places:
+            out["places"] = {p.name: p.describe("{user}") for p in self.custom_places}
+        return out
 
 
 def _workspace_choice(profiles: str | None, file: str | None, account: bool, account_profile: str | None,
@@ -178,6 +183,19 @@ def _workspace_choice(profiles: str | None, file: str | None, account: bool, acc
     return WorkspaceChoice(names, file, account, account_profile, parallel, by_person)
 
 
+def _custom_places(texts: Iterable[str]) -> tuple[Location, ...]:
+    out: list[Location] = []
+    for text in texts:
+        try:
+            loc = parse_place(text, frozenset(COLUMN_NAMES))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if any(p.name == loc.name for p in out):
+            raise InputError(f"--place {loc.name} is given twice: give each place its own name")
+        out.append(loc)
+    return tuple(out)
+
+
 def _positive(x: float) -> bool:
     return math.isfinite(x) and x > 0  # nan compares false with everything: refused here, not retried forever
 
@@ -190,8 +208,8 @@ def parse_locations(text: str | Iterable[str]) -> tuple[str, ...]:
     """`home,repos`, `all`, or a list: the places to walk, in their fixed order."""
     names = [n.strip().casefold() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
     if "all" in names:
-        return LOCATION_NAMES
-    unknown = [n for n in names if n not in LOCATION_NAMES]
+        names = [*EVERY_USER_FOLDER, *names]
+    unknown = [n for n in names if n not in LOCATION_NAMES and n != "all"]
     if unknown or not names:
         raise InputError(f"--locations takes a comma list of {', '.join(LOCATION_NAMES)}, or all; not {','.join(unknown) or repr(text)}")
     return tuple(n for n in LOCATION_NAMES if n in names)
@@ -211,6 +229,7 @@ def scan_options(
     debug: bool = False, quiet: bool = False, log_file: str | None = None,
     profiles: str | None = None, workspaces: str | None = None, account: bool = False,
     account_profile: str | None = None, parallel_workspaces: int = 4, by_person: str | None = None,
+    place: Iterable[str] | None = None,
 ) -> ScanOptions:
     """ScanOptions from the command line's long options (underscores for dashes). Raises InputError, worded
     with the flags' names, for values that cannot work together, or for paths that are the same file (the
@@ -263,13 +282,14 @@ def scan_options(
         raise InputError(f"{flag} scans one workspace: run it per workspace, without {choice.describe()}")
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
     chosen = parse_locations(locations)
-    empty = nothing_left(chosen, systems)
+    custom = _custom_places(place or ())
+    empty = None if custom or "volumes" in chosen else nothing_left(chosen, systems)
     if empty:  # a run that would report every user "empty" without having looked anywhere
         raise InputError(f"nothing to scan: {empty}, which {'--dbfs-only' if dbfs_only else '--workspace-only'} "
                          "leaves out")
     options = ScanOptions(
         users=names, users_file=users_file, users_column=users_column, all_homes=all_homes,
-        locations=chosen, file_systems=systems, size_estimate=size_estimate,
+        locations=chosen, custom_places=custom, file_systems=systems, size_estimate=size_estimate,
         exact_notebook_sizes=exact_notebook_sizes, output=output, format=fmt, files_output=files_output, top=top,
         html=html, compare=compare,
         workers=workers, sequential=no_parallel, max_rps=max_rps, retry_deadline=retry_deadline,

@@ -21,21 +21,23 @@ from ..api.client import connect
 from ..api.hosts import workspace_label
 from ..api.listers import dbfs_disabled
 from ..api.rest import RestClient
+from ..api.unity import list_volumes
 from ..core.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
 from ..core.model import Entry, ScanTarget, UserResult
 from ..outputs.changes import Basis, differences
-from ..outputs.columns import record
+from ..outputs.columns import columns_for, record
 from ..outputs.files_output import FilesOutput
 from ..outputs.html_report import render_html
 from ..outputs.inventory_file import Record, SavedInventory, read_inventory
 from ..outputs.progress import Progress
-from ..outputs.text import human_bytes
+from ..outputs.text import human_bytes, largest_volumes
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
 from ..people.identities import TargetFeed, find_targets
 from ..people.users_file import InputUser, collect_users
+from ..people.volume_owners import Owners
 from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
 from .executors import Executor, choose_executor
@@ -119,11 +121,17 @@ def execute(options: ScanOptions) -> ScanOutcome:
         label = workspace_label(client.host)
         ordered = [dataclasses.replace(results[n], workspace=label) for n in users.names()]  # input order, whatever order users finished in
         why_not = {**options.left_out(), **not_scanned}
-        records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous,
-                          _header(client, options, not_scanned, why_not))
-    code = ExitCode.PARTIAL if any(r.status == "error" for r in ordered) else ExitCode.OK
+        header = _header(client, options, not_scanned, why_not)
+        if users.unreadable:
+            header["volumes_not_listed"] = users.unreadable
+        records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous, header)
+    # A catalog whose volumes could not be listed leaves its owners' totals short: not a complete run.
+    code = ExitCode.PARTIAL if users.unreadable or any(r.status == "error" for r in ordered) else ExitCode.OK
+    where = places_line(options.locations, options.file_systems, why_not, options.custom_places)
+    if users.unreadable:
+        where += "; volumes not counted in " + ", ".join(f"{c} ({why})" for c, why in users.unreadable.items())
     return ScanOutcome(ordered, code, top.largest() if top else [], options, client.host, plan.output,
-                       places_line(options.locations, options.file_systems, why_not), records, previous)
+                       where, records, previous)
 
 
 def before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser], bool, FilesOutput | None,
@@ -203,10 +211,13 @@ class _Users:
     on the first names resolved while the identities are still being paged. --all-homes needs every identity
     and root listing first, and Spark's chunks are cut from a list: those are found before the scan."""
 
-    def __init__(self, found: TargetFeed | list[ScanTarget], done: dict[str, UserResult], all_homes: bool) -> None:
+    def __init__(self, found: TargetFeed | list[ScanTarget], done: dict[str, UserResult], all_homes: bool,
+                 owners: Owners | None = None, unreadable: dict[str, str] | None = None) -> None:
         self.found = found
         self.done = done
         self.all_homes = all_homes
+        self.owners = owners  # --locations volumes: who owns which volume
+        self.unreadable = unreadable or {}  # the catalogs (or schemas) whose volumes could not be listed
 
     @property
     def total(self) -> int:
@@ -214,8 +225,10 @@ class _Users:
 
     def todo(self) -> Iterable[ScanTarget]:
         if isinstance(self.found, TargetFeed):
-            return (t for t in self.found if t.name not in self.done)
+            feed = (t for t in self.found if t.name not in self.done)
+            return self.owners.given(feed) if self.owners else feed
         todo = [t for t in self.found if t.name not in self.done]
+        todo = list(self.owners.given(todo)) if self.owners else todo
         if self.done:
             log.info("resuming: %d of %d users already done, %d to scan", len(self.found) - len(todo),
                      len(self.found), len(todo))
@@ -236,8 +249,13 @@ def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser
     homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
     places = options.walk_options().locations
     found: TargetFeed | list[ScanTarget]
+    owners, unreadable = None, {}
+    if "volumes" in options.locations:
+        listing = list_volumes(client)
+        owners, unreadable = Owners(listing.volumes), listing.unreadable
     if options.all_homes:
         found = find_targets(client, places, inputs, True, bool(options.users_file), homes)
+        found += owners.others(client, found) if owners else []
     else:
         found = TargetFeed(client, places, inputs, bool(options.users_file), homes)
     streams = {"files_output": options.files_output} if options.files_output else {}
@@ -252,7 +270,7 @@ def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser
         list(found)  # Spark cuts chunks from the whole list; a resume says what is left before it starts
         assert found.targets is not None
         found = found.targets
-    return _Users(found, done, options.all_homes)
+    return _Users(found, done, options.all_homes, owners, unreadable)
 
 
 def _fan_out(watchers: Sequence[Observer]) -> Observer:
@@ -286,7 +304,8 @@ def _header(client: RestClient, options: ScanOptions, not_scanned: dict[str, str
                                  "options": options.result_options(), "generated_at": now_iso()}
     if not_scanned:
         header["not_scanned"] = not_scanned
-    header["places"] = {"scanned": [loc.describe() for loc in options.walk_options().locations],
+    header["places"] = {"scanned": [(f"{loc.name}: " if loc.template else "") + loc.describe()
+                                    for loc in options.walk_options().locations],
                         "not_scanned": places_not_scanned(options.locations, options.file_systems, why_not)}
     return header
 
@@ -312,7 +331,7 @@ def publish_files(options: ScanOptions, plan: RunPlan, remote_output: bool, clie
                   ordered: list[UserResult], previous: SavedInventory | None, header: dict[str, object]) -> list[Record]:
     """The inventory (a file, stdout, or a Volume through the client) and the HTML report. The records, for
     --compare and the report."""
-    records = [record(r) for r in ordered] if options.html or previous else []
+    records = [record(r, columns_for(ordered)) for r in ordered] if options.html or previous else []
     if plan.output and remote_output:
         assert client is not None, "an inventory uploaded to a Volume goes through a workspace's client"
         upload(client, plan.output, render_inventory(ordered, options.format, header).encode("utf-8"))
@@ -320,7 +339,7 @@ def publish_files(options: ScanOptions, plan: RunPlan, remote_output: bool, clie
         write_inventory(plan.output, ordered, options.format, header)
     if options.html:
         write_text(options.html, render_html(records, header, previous.records if previous else None,
-                                             os.path.basename(options.compare or "")))
+                                             os.path.basename(options.compare or ""), largest_volumes(ordered)))
     return records
 
 

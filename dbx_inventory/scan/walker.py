@@ -172,8 +172,15 @@ class Walker:
             for t in threads:
                 t.join(timeout=max(0.0, until - time.monotonic()))
 
+    def _places(self, target: ScanTarget) -> list[_Place]:
+        """A user's folder in every per-user place, and each Unity Catalog volume it owns."""
+        if target.error:
+            return []
+        places = [_Place(loc, loc.path(target.folder)) for loc in self.options.locations if target.homes and not loc.owned]
+        return places + [_Place(loc, path) for loc in self.options.locations if loc.owned for path in target.volumes]
+
     def _admit(self, index: int, target: ScanTarget) -> None:
-        places = [] if target.error else [_Place(loc, loc.path(target.folder)) for loc in self.options.locations]
+        places = self._places(target)
         user = _User(index, target, self.clock.time(), places, remaining=len(places))
         if not places:  # nothing to walk: known to fail before any request
             self._results.put(self._result(user))
@@ -258,6 +265,9 @@ class Walker:
 
     def _result(self, user: _User) -> UserResult:
         parts = tuple(PartResult(p.location.fs, p.found, p.tally, p.error, p.location.name, p.root) for p in user.places)
+        if not user.target.error and not user.target.volumes:
+            # Volumes were looked for and this identity owns none: 0, not blank.
+            parts += tuple(PartResult(loc.fs, False, Tally(), None, loc.name) for loc in self.options.locations if loc.owned)
         return UserResult.of(user.target, parts, round(self.clock.time() - user.started, 3), self._worker_name)
 
     def _fail(self, error: InventoryError) -> None:

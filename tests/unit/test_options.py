@@ -4,6 +4,7 @@ request; and what the accepted options become."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -43,7 +44,7 @@ REFUSALS = [
     (dict(output_table="main.admin.inventory"), "--output-table and --history-table need Spark mode"),
     (dict(history_table="main.admin.history", no_parallel=True, spark_master="local[2]"),
      "--output-table and --history-table need Spark mode"),  # --no-parallel wins over the Spark flags
-    (dict(locations="home,attic"), "--locations takes a comma list of home, repos, uploads, or all; not attic"),
+    (dict(locations="home,attic"), "--locations takes a comma list of home, repos, uploads, volumes, or all; not attic"),
     (dict(locations=""), "--locations takes a comma list"),
     (dict(locations="repos", dbfs_only=True), "nothing to scan: --locations repos lies only in"),
     (dict(locations="uploads", workspace_only=True), "nothing to scan: --locations uploads lies only in"),
@@ -97,3 +98,31 @@ def test_a_one_user_look_writes_no_checkpoint_and_no_csv():
     assert scan_options(["a@x.com"], format="json").output_path(single=True) == "-"
     assert scan_options(["a@x.com"], resume=True).uses_checkpoint
     assert not os.listdir(".")  # validating options creates no file
+
+
+@pytest.mark.parametrize("text, why", [
+    ("scratch", "--place takes NAME=TEMPLATE"),
+    ("Scratch=/Volumes/a/b/c/{user}", "must be a short lower-case identifier"),
+    ("dbfs=/Volumes/a/b/c/{user}", "taken by a built-in place or column"),
+    ("total=/x/{user}", None),  # total_files is no column; total_size is not NAME_bytes
+    ("estimated=/x/{user}", "taken by a built-in place or column"),  # estimated_bytes is a column
+    ("scratch=/Volumes/a/b/c", "must contain {user}"),
+    ("scratch=/Volumes/a/{team}/{user}", "no other {...}"),
+    ("scratch=Volumes/a/b/{user}", "must be an absolute path"),
+])
+def test_a_place_of_ones_own_naming_is_checked(text, why):
+    if why is None:
+        assert scan_options(["a@x.com"], place=[text]).custom_places[0].name == text.split("=")[0]
+        return
+    with pytest.raises(InputError, match=re.escape(why)):
+        scan_options(["a@x.com"], place=[text])
+
+
+def test_a_place_template_says_its_file_system_and_whether_its_parent_lists_every_user():
+    places = scan_options(["a@x.com"], place=["scratch=/Volumes/main/home/users/{user}", "tmp=dbfs:/tmp/{user}/",
+                                             "nested=/Shared/{user}/notes"]).custom_places
+    assert [(p.fs, p.root, p.path("jo")) for p in places] == [
+        ("files", "/Volumes/main/home/users", "/Volumes/main/home/users/jo"),
+        ("dbfs", "/tmp", "/tmp/jo"),
+        ("workspace", "", "/Shared/jo/notes"),  # {user} not last: no parent lists every user's folder
+    ]

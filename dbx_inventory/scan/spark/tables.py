@@ -9,7 +9,7 @@ from typing import Any
 
 from ...core.errors import InventoryError
 from ...core.model import UserResult
-from ...outputs.columns import COLUMNS, record
+from ...outputs.columns import columns_for, record
 from .errors import clean_error
 from .scanner import SparkScanner
 
@@ -39,7 +39,7 @@ def inventory_dataframe(spark: Any, results: list[UserResult], scan_time: str | 
     """The inventory as a typed DataFrame, with the columns and types of every other format (columns.py):
     longs for counts and bytes, nulls where the CSV is blank."""
     schema = ", ".join((["`scan_time` timestamp"] if scan_time else []) +
-                       [f"`{c.name}` {c.kind}" for c in COLUMNS])
+                       [f"`{c.name}` {c.kind}" for c in columns_for(results)])
     when = [dt.datetime.strptime(scan_time, "%Y-%m-%dT%H:%M:%SZ")] if scan_time else []
-    data = [tuple(when + list(record(r).values())) for r in results]
+    data = [tuple(when + list(record(r, columns_for(results)).values())) for r in results]
     return spark.createDataFrame(data, schema)
