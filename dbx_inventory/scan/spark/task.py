@@ -57,7 +57,7 @@ def scan_partition(opts: TaskOptions) -> Callable[[Iterator[Any]], Iterator[Any]
         # Proof for the tests: the package reached this worker only by value, not by import.
         importable = importlib.util.find_spec("dbx_inventory") is not None
         out: dict[str, list[Any]] = {"idx": [], "user": [], "record": [], "host": [], "pkg_importable": [], "pace": []}
-        for result in walker.scan([ScanTarget(**t) for _, t in rows]):
+        for result in walker.scan([ScanTarget(**{**t, "volumes": tuple(t.get("volumes") or ())}) for _, t in rows]):
             out["idx"].append(index[result.username])
             out["user"].append(result.username)
             out["record"].append(json.dumps(result_to_record(result)))
