@@ -280,3 +280,49 @@ def test_identities_lost_mid_listing_stop_the_run_with_a_sentence(tmp_path, dep)
     assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "authentication failed while listing the workspace's users" in r.stderr.splitlines()[-1]
     assert not (tmp_path / "inv.csv").exists()
+
+
+def test_places_of_ones_own_naming_count_exactly_what_they_name(tmp_path, dep):
+    # A DBFS and a Workspace template naming the folders the built-in places walk: the same numbers, in columns
+    # of their own, counted in the totals once more; every format and the files output carry them.
+    ws, truth, srv = dep
+    users = scannable_users(ws)[:30]
+    r = run(SCAN, "--users-file", str(write_users_file(tmp_path / "u.txt", users)), "-o", "inv.jsonl",
+            "--format", "jsonl", "--place", "up=dbfs:/FileStore/shared_uploads/{user}", "--place", "rp=/Repos/{user}",
+            "--files-output", "files.jsonl", env=emulator_env(tmp_path, srv))
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert "up: dbfs:/FileStore/shared_uploads/<user>" not in r.stderr  # the summary describes them by path
+    rows = {rec["username"]: rec for rec in map(json.loads, (tmp_path / "inv.jsonl").read_text().splitlines())}
+    assert list(rows) == users
+    for name in users:
+        rec, gt = rows[name], truth[name]
+        if rec["status"] == "error":
+            assert rec["up_files"] is None or rec["rp_files"] is None or rec["file_count"] is None
+            continue
+        want = expected_row(gt)
+        assert (rec["up_files"], rec["up_bytes"]) == (gt["uploads"]["files"], gt["uploads"]["bytes"]), name
+        assert rec["rp_files"] == gt["repos"]["files"], name
+        assert rec["file_count"] == int(want["file_count"]) + rec["up_files"] + rec["rp_files"], name
+        assert rec["total_size"] == int(want["total_size"]) + rec["up_bytes"] + rec["rp_bytes"], name
+    files = [json.loads(line) for line in (tmp_path / "files.jsonl").read_text().splitlines()]
+    up = {}
+    for f in files:
+        if f["location"] == "up":
+            up[f["user"]] = up.get(f["user"], 0) + 1
+    assert up == {u: truth[u]["uploads"]["files"] for u in users
+                  if truth[u]["uploads"]["files"] and rows[u]["status"] != "error"}
+
+
+def test_all_homes_finds_removed_users_folders_in_a_place_of_ones_own_naming(tmp_path, dep):
+    # Only the place, no home: its parent is listed once, and a folder no identity owns is a removed user's row.
+    ws, truth, srv = dep
+    r = run(SCAN, "--all-homes", "--locations", "repos", "--place", "up=dbfs:/FileStore/shared_uploads/{user}",
+            "-o", "inv.csv", env=emulator_env(tmp_path, srv))
+    assert r.returncode in (0, 3), r.stderr[-2000:]
+    rows = {row["username"]: row for row in read_csv(tmp_path / "inv.csv")}
+    gone_with_uploads = [p.home for p in ws.removed if truth[p.home]["uploads"]["exists"]]
+    assert gone_with_uploads
+    for home in gone_with_uploads:
+        assert rows[home]["owner_status"] == "removed"
+        assert rows[home]["up_files"] == str(truth[home]["uploads"]["files"])
+    assert srv.stats()["list_calls"].get("dbfs:/FileStore/shared_uploads") == 1
