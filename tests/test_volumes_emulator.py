@@ -197,6 +197,7 @@ def test_per_user_folders_match_the_ground_truth_in_each_file_system(server, htt
     listed = {e["name"] for e in list_dir(http, server, "/Volumes/main/home/users", page_size=10)}
     assert listed == {n for n, g in vol.items() if g["exists"]}
     assert {n for n, g in vol.items() if g["exists"] and g["identity"] == "removed"}  # removed users' folders
+    assert max(g["files"] for g in vol.values()) > 1000  # a folder past one page
     for name, g in vol.items():
         path = f"/Volumes/main/home/users/{name}"
         if g["exists"]:
