@@ -6,9 +6,13 @@ host.py      lifecycle of every emulated host (start, stop, restart, the server'
 server.py    a workspace's request pipeline
 tokens.py    auth: the valid token, minted tokens and the token API
 gates.py     throttling storm, concurrency cap, rate limits, random faults, latency, malformed answers
-routes.py    the API families: SCIM, DBFS, Workspace, export, Files, clusters (tokens in tokens.py)
+routes.py    the API families: SCIM, DBFS, Workspace, export, clusters (tokens in tokens.py; Files and Unity
+             Catalog in volume_routes.py)
 stats.py     what the emulator saw, for tests to assert on
 workspace.py the synthetic workspace and its ground truth; views.py and scim.py its REST shapes
+metastore.py Unity Catalog: catalogs, schemas, volumes, their owners and files; places.py per-user folders of a
+             company's naming (a shared volume, /Shared, dbfs:/tmp); volume_routes.py the Files API and Unity
+             Catalog listings; paging.py their opaque page tokens
 
 An account of several workspaces (`python -m emulator --workspaces N`):
 identity.py  a workspace's id, name and deployment host

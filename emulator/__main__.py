@@ -62,13 +62,18 @@ def main(argv=None) -> int:
     ap.add_argument("--databrickscfg", metavar="PATH", help="with --workspaces: write a profile per workspace and "
                     "an [account] profile here")
     ap.add_argument("--dbfs-disabled", action="store_true", help="every DBFS call answers 403, as with disable_legacy_dbfs")
+    ap.add_argument("--no-volumes", action="store_true", help="no Unity Catalog, volumes or per-user folders")
+    ap.add_argument("--uc-page-cap", type=int, default=2, help="Unity Catalog's page length")
+    ap.add_argument("--files-page-cap", type=int, default=None, help="Files API pages at most this long, token kept")
+    ap.add_argument("--empty-pages", action="store_true", help="every Files API and Unity Catalog listing starts "
+                    "with an empty page that carries a token")
     args = ap.parse_args(argv)
 
     if args.workspaces:
         return _account(args)
     ws = build_workspace(seed=args.seed, users=args.users, huge_user_files=args.huge_user_files,
                          deep_levels=args.deep_levels, deny_users=args.deny_user, removed=args.removed,
-                         service_principals=args.service_principals)
+                         service_principals=args.service_principals, volumes=not args.no_volumes)
     if args.ground_truth:
         ws.write_ground_truth(args.ground_truth)
     faults = _faults(args)
@@ -87,7 +92,8 @@ def _faults(args) -> Faults:
                     fault_kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
                     max_consecutive_faults=args.max_consecutive_faults,
                     fail_always=_fail_always(args.fail_always), seed=args.fault_seed,
-                  scim_page_cap=args.scim_page_cap, dbfs_disabled=args.dbfs_disabled, **kw)
+                  scim_page_cap=args.scim_page_cap, dbfs_disabled=args.dbfs_disabled, uc_page_cap=args.uc_page_cap,
+                  files_page_cap=args.files_page_cap, empty_pages=args.empty_pages, **kw)
 
 
 def _stop_event() -> threading.Event:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from . import scim, views
 from .replies import Reply, err, not_found
 from .settings import Faults
 from .stats import Stats
 from .tokens import Tokens
+from .volume_routes import VolumeRoutes
 from .workspace import Workspace
 
 SCIM = "/api/2.0/preview/scim/v2/"
@@ -32,6 +33,8 @@ def family_of(route: str) -> str:
         return "workspace"
     if route.startswith("/api/2.0/fs/"):
         return "files"
+    if route.startswith("/api/2.1/unity-catalog/"):
+        return "unity"
     if "/clusters/" in route:
         return "clusters"
     if route.startswith("/api/2.0/token/"):
@@ -66,14 +69,17 @@ class Routes:
         self.faults = Faults()
         # Clusters, for Databricks Connect's check of the runtime (clusters/get): id -> spark_version, state.
         self.clusters = {"1234-567890-abc123": {"spark_version": "19.3.x-scala2.13", "state": "RUNNING"}}
-        # Unity Catalog Volumes that exist, for the Files API; files written there are kept in memory.
-        self.volumes = {"/Volumes/main/admin/inventory"}
-        self.volume_files: dict[str, bytes] = {}
+        # The Files API and Unity Catalog; `volumes` (paths of the volumes that exist) and `volume_files` (files
+        # written at run time, in memory) are theirs.
+        self.uc = VolumeRoutes(ws, stats)
+        self.volumes, self.volume_files = self.uc.volumes, self.uc.volume_files
         self.me: Callable[[str | None], dict] | None = None  # SCIM Me: the caller, from the token's label
 
     def answer(self, family: str, route: str, q: dict, method: str, body: bytes, label: str | None):
         if family == "files":
-            return self._files(route, method, q, body)
+            return self.uc.files(route, method, q, body, label, self.faults)
+        if family == "unity":
+            return self.uc.unity(route, method, q, self.faults)
         if family == "tokens":
             return self._tokens.api(route, method, body, label, self.faults.refuse_tokens)
         if method != "GET":
@@ -92,35 +98,14 @@ class Routes:
             return self._export(q)
         raise not_found("GET", route)
 
-    def _files(self, route: str, method: str, q: dict, body: bytes):
-        """Files API for Unity Catalog Volumes: PUT/GET/HEAD a file, HEAD/GET a directory.
-        Volumes listed in `volumes` exist; files live in memory."""
-        kind, _, rest = route[len("/api/2.0/fs/"):].partition("/")
-        path = "/" + unquote(rest)
-        if not any(path == v or path.startswith(v + "/") for v in self.volumes):
-            raise err(404, f"Volume for {path} does not exist", "NOT_FOUND")
-        if kind == "files":
-            if method == "PUT":
-                if path in self.volume_files and q.get("overwrite", "false").lower() != "true":
-                    raise err(409, f"{path} already exists", "ALREADY_EXISTS")
-                self.volume_files[path] = body
-                return 204, b""
-            if path not in self.volume_files:
-                raise err(404, f"{path} does not exist", "NOT_FOUND")
-            return 200, self.volume_files[path]
-        if kind == "directories" and method in ("GET", "HEAD"):
-            is_dir = path in self.volumes or any(f.startswith(path.rstrip("/") + "/") for f in self.volume_files)
-            if not is_dir:
-                raise err(404, f"{path} does not exist", "NOT_FOUND")
-            return 200, {"contents": []}
-        raise not_found(method, route)
-
     def _scim(self, route: str, q: dict):
         kind, _, ident = route[len(SCIM):].partition("/")
         if kind == "Users":
             items, schema, allowed = self.ws.users, scim.USER_SCHEMA, scim.USER_ATTRS
         elif kind == "ServicePrincipals":
             items, schema, allowed = self.ws.service_principals, scim.SP_SCHEMA, scim.SP_ATTRS
+        elif kind == "Groups":
+            items, schema, allowed = self.ws.groups, scim.GROUP_SCHEMA, scim.GROUP_ATTRS
         else:
             raise not_found("GET", route)
         if ident:

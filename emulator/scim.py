@@ -8,9 +8,11 @@ LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 SP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 USER_ATTRS = {"id", "username", "displayname", "active", "emails", "emails.value", "externalid"}
 SP_ATTRS = {"id", "applicationid", "displayname", "active", "externalid"}
+GROUP_ATTRS = {"id", "displayname", "externalid", "members", "members.value", "members.display"}
 
 
 class InvalidFilter(ValueError):

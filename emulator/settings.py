@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 
 def _default_rate() -> dict:
-    # Secondary-source figures from docs/api-notes.md: DBFS ~30/s, export 60/s, SCIM a few/s.
-    return {"dbfs": 30, "workspace": 30, "scim": 5, "export": 60}
+    # Secondary-source figures from docs/api-notes.md: DBFS ~30/s, export 60/s, SCIM a few/s. The Files API's and
+    # Unity Catalog's limits are not published: 30/s each, as DBFS, so that a client must pace them too.
+    return {"dbfs": 30, "workspace": 30, "scim": 5, "export": 60, "files": 30, "unity": 30}
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class Limits:
     burst: float | dict | None = None  # bucket capacity; default max(1, rate/5) per family
     concurrency_cap: int | None = None
     scim_page_cap: int = 100
+    # Unity Catalog's page length, the most a listing of catalogs, schemas or volumes answers at once whatever
+    # max_results asks (the real server's is about 10,000): small, so that every client pages.
+    uc_page_cap: int = 2
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class Faults(Limits):
     # Token API: (status, error_code) refuses token/create, as a workspace with tokens disabled or a user
     # without the permission does, e.g. (403, "PERMISSION_DENIED"); None mints tokens.
     refuse_tokens: tuple | None = None
+    # Files API pages shorter than page_size that still carry a next_page_token: at most this many entries a page
+    # (None: pages of page_size). A client that stops on a short page misses the rest.
+    files_page_cap: int | None = None
+    # Every Files API and Unity Catalog listing begins with a page of no entries that carries a next_page_token,
+    # as the Unity Catalog reference warns may happen. A client that stops on an empty page finds nothing.
+    empty_pages: bool = False
 
 
 MALFORMED_KINDS = ("error_body", "string_items", "object_items", "list_body", "outside", "duplicate", "html",

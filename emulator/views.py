@@ -44,6 +44,24 @@ def _tree(ws: Workspace, path: str, areas: dict):
     return p, getattr(ws.trees(p), areas[root]), folder
 
 
+def _place(ws: Workspace, fs: str, path: str):
+    """-> (tree, folder, denied) for a path in a per-user place of file system fs (places.py), or Nones."""
+    return (None, None, False) if ws.places is None else ws.places.lookup(fs, path)
+
+
+def _place_roots(ws: Workspace, fs: str) -> dict:
+    """The roots of the per-user places in file system fs -> their folders' names."""
+    if ws.places is None:
+        return {}
+    return {p.root: ws.places.names(p.key) for p in ws.places.PLACES if p.fs == fs}
+
+
+def _parents(ws: Workspace, fs: str, parents: dict) -> dict:
+    """The folders above the principals' areas, and, at the root, the per-user places' roots."""
+    extra = [r for r in _place_roots(ws, fs) if r.count("/") == 1]
+    return {**parents, "/": sorted(parents["/"] + extra)} if extra else parents
+
+
 def _area_members(ws: Workspace, attr: str) -> list:
     has = {"dbfs": "has_dbfs", "uploads": "has_uploads", "ws": "has_ws", "repos": "has_repos"}[attr]
     return [p for p in ws.principals if getattr(p, has)]
@@ -51,9 +69,11 @@ def _area_members(ws: Workspace, attr: str) -> list:
 
 # --- DBFS ------------------------------------------------------------------------------------
 def dbfs_status(ws: Workspace, path: str) -> dict | None:
-    if path in DBFS_PARENTS or path in DBFS_AREAS:
+    if path in DBFS_PARENTS or path in DBFS_AREAS or path in _place_roots(ws, "dbfs"):
         return _dir_info(path)
-    _, tree, _ = _tree(ws, path, DBFS_AREAS)
+    tree, _, _ = _place(ws, "dbfs", path)
+    if tree is None:
+        _, tree, _ = _tree(ws, path, DBFS_AREAS)
     if tree is None:
         return None
     if path in tree:
@@ -66,11 +86,16 @@ def dbfs_status(ws: Workspace, path: str) -> dict | None:
 
 
 def dbfs_list(ws: Workspace, path: str) -> list | None:
-    if path in DBFS_PARENTS:
-        return [_dir_info(c) for c in DBFS_PARENTS[path]]
+    parents, roots = _parents(ws, "dbfs", DBFS_PARENTS), _place_roots(ws, "dbfs")
+    if path in parents:
+        return [_dir_info(c) for c in parents[path]]
     if path in DBFS_AREAS:
         return [_dir_info(f"{path}/{p.home}") for p in _area_members(ws, DBFS_AREAS[path])]
-    _, tree, _ = _tree(ws, path, DBFS_AREAS)
+    if path in roots:
+        return [_dir_info(f"{path}/{name}") for name in roots[path]]
+    tree, _, _ = _place(ws, "dbfs", path)
+    if tree is None:
+        _, tree, _ = _tree(ws, path, DBFS_AREAS)
     if tree is None:
         return None
     children = tree.get(path)
@@ -105,8 +130,19 @@ def _dir_object(path: str, oid: int) -> dict:
 
 def ws_entry(ws: Workspace, path: str):
     """-> ("root", oid) / ("dir", oid) / ("obj", entry tuple) / None. Raises Denied."""
-    if path in WS_PARENTS or path in WS_AREAS:
+    if path in WS_PARENTS or path in WS_AREAS or path in _place_roots(ws, "workspace"):
         return ("root", 1)
+    tree, folder, denied = _place(ws, "workspace", path)
+    if folder is not None:
+        if tree is None:
+            return None
+        if denied and path == folder:
+            raise Denied(path)
+        if path == folder:
+            return ("dir", 9 * 10**14 + sum(map(ord, folder)))
+        parent, _, name = path.rpartition("/")
+        e = tree.get(parent, {}).get(name)
+        return None if e is None else ("obj", e)
     p, tree, folder = _tree(ws, path, WS_AREAS)
     if p is None:
         return None
@@ -130,16 +166,21 @@ def ws_status(ws: Workspace, path: str) -> dict | None:
 
 
 def ws_list(ws: Workspace, path: str) -> list | None:
-    if path in WS_PARENTS:
-        return [_dir_object(c, 2 + i) for i, c in enumerate(WS_PARENTS[path])]
+    parents, roots = _parents(ws, "workspace", WS_PARENTS), _place_roots(ws, "workspace")
+    if path in parents:
+        return [_dir_object(c, 2 + i) for i, c in enumerate(parents[path])]
     if path in WS_AREAS:
         return [_dir_object(f"{path}/{p.home}", p.oid_base) for p in _area_members(ws, WS_AREAS[path])]
+    if path in roots:
+        return [_dir_object(f"{path}/{name}", 9 * 10**14 + sum(map(ord, f"{path}/{name}"))) for name in roots[path]]
     found = ws_entry(ws, path)
     if found is None:
         return None
     if found[0] == "obj" and found[1][0] not in FOLDER_TYPES:
         return [_object(path, found[1])]  # listing a notebook/file answers that object
-    _, tree, _ = _tree(ws, path, WS_AREAS)
+    tree, _, _ = _place(ws, "workspace", path)
+    if tree is None:
+        _, tree, _ = _tree(ws, path, WS_AREAS)
     return [_object(f"{path}/{n}", e) for n, e in tree[path].items()]
 
 

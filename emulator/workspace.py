@@ -13,6 +13,11 @@ import random
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .metastore import Metastore
+    from .places import Places
 
 # Workspace export refuses notebooks above 10 MB (MAX_NOTEBOOK_SIZE_EXCEEDED).
 NOTEBOOK_LIMIT = 10 * 1024 * 1024
@@ -318,7 +323,8 @@ class Workspace:
     """The synthetic workspace. Public: users, service_principals, ground_truth(), write_ground_truth()."""
 
     def __init__(self, seed: int, users: int, huge_user_files: int, deep_levels: int, deny_users=(),
-                 removed: int = 0, service_principals: int | None = None, case_twins: int = 0):
+                 removed: int = 0, service_principals: int | None = None, case_twins: int = 0,
+                 volumes: bool = True):
         self.seed = seed
         self.deep_levels = deep_levels
         self.huge_user_files = huge_user_files
@@ -408,6 +414,18 @@ class Workspace:
                 self._by_home[p.home] = self.principals[i]
         self._cache: OrderedDict[str, Trees] = OrderedDict()
         self._lock = threading.Lock()
+        self.groups = _groups(random.Random(f"{seed}:groups"), self.users, self.service_principals)
+        # Unity Catalog and the per-user folders of a company's naming: drawn from generators of their own, so
+        # that everything above (and its ground truth) is the same with or without them. Imported here: both
+        # modules build on this one.
+        self.places: Places | None = None
+        self.metastore: Metastore | None = None
+        if volumes:
+            from .metastore import Metastore
+            from .places import Places
+
+            self.places = Places(self)
+            self.metastore = Metastore(self, self.places)
 
     @property
     def removed(self) -> list[Principal]:
@@ -465,9 +483,35 @@ class Workspace:
             out[p.home] = _summarise(t, p, p.home in self.denied)
         return out
 
+    def volume_truth(self) -> dict | None:
+        """Unity Catalog volumes per volume, per owner and per group: metastore.Metastore.truth() documents the
+        shape. None when the workspace was built without volumes."""
+        return None if self.metastore is None else self.metastore.truth()
+
+    def places_truth(self) -> dict | None:
+        """Per-user folders per template (`/Volumes/main/home/users/{user}`, `/Shared/{user}`,
+        `dbfs:/tmp/{user}`) and name: places.Places.truth() documents the shape. None without volumes."""
+        return None if self.places is None else self.places.truth()
+
     def write_ground_truth(self, path) -> None:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.ground_truth(), f, ensure_ascii=False, indent=1)
+
+
+def _groups(rng: random.Random, users: list[dict], sps: list[dict]) -> list[dict]:
+    """SCIM groups: the two every workspace has, and `data-engineers` (some users and the first service
+    principal), which owns volumes."""
+    def member(r: dict, kind: str) -> dict:
+        return {"display": r.get("displayName", r.get("userName", "")), "value": r["id"], "$ref": f"{kind}/{r['id']}"}
+
+    engineers = [member(u, "Users") for u in users if rng.random() < 0.25]
+    engineers += [member(sp, "ServicePrincipals") for sp in sps[:1]]
+    groups = []
+    for name, members in (("admins", [member(u, "Users") for u in users[:1]]),
+                          ("users", [member(u, "Users") for u in users]), ("data-engineers", engineers)):
+        groups.append({"id": str(rng.randrange(10**14, 10**15)), "displayName": name, "members": members,
+                       "meta": {"resourceType": "WorkspaceGroup"}})
+    return groups
 
 
 def _dbfs_counts(tree: dict | None) -> dict:
@@ -522,9 +566,12 @@ def _summarise(t: Trees, p: Principal, denied: bool) -> dict:
 
 def build_workspace(seed: int = 1, users: int = 40, huge_user_files: int = 0, deep_levels: int = 14,
                     deny_users=(), removed: int = 0, service_principals: int | None = None,
-                    case_twins: int = 0) -> Workspace:
+                    case_twins: int = 0, volumes: bool = True) -> Workspace:
     """Build a deterministic synthetic workspace (trees are generated lazily on first use). `removed` adds
     homes of users SCIM no longer lists; `service_principals` overrides the default (2 from 20 users);
-    `case_twins` adds an upper-case twin folder beside each of the first N removed homes and N users' homes."""
+    `case_twins` adds an upper-case twin folder beside each of the first N removed homes and N users' homes.
+    `volumes` adds Unity Catalog (catalogs, schemas, volumes and their files: metastore.py), SCIM's
+    `data-engineers` group's volumes and the per-user folders of places.py; ground_truth() stays the same,
+    volume_truth() and places_truth() describe them."""
     return Workspace(seed, users, huge_user_files, deep_levels, tuple(deny_users), removed, service_principals,
-                     case_twins)
+                     case_twins, volumes)
