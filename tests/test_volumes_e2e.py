@@ -77,6 +77,8 @@ def test_the_volumes_each_identity_and_group_owns_are_exact(tmp_path, uc):
     assert biggest["owner"] in line
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert f'data-volume="{biggest["path"]}" data-owner="{biggest["owner"]}"' in html
+    counted = [u for u in doc["users"] if u["status"] != "error"]
+    assert f'data-place="volumes" data-bytes="{sum(u["volumes_bytes"] or 0 for u in counted)}"' in html
     # Every page was read: the short pages carried tokens, and the first pages were empty.
     assert srv.stats()["requests"]["files"] > sum(1 + v["dirs"] for v in truth["volumes"].values() if v["readable"])
 

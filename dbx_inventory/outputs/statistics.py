@@ -99,6 +99,7 @@ class Statistics:
     errors_by_reason: list[tuple[str, int]]
     records: list[Record]
     by_workspace: list[WorkspaceRow]  # a run over several workspaces: one row each, in the inventory's order
+    by_place: list[FileSystemRow]  # the places beyond the homes that were scanned (repos, volumes, a --place...)
 
     @property
     def estimated_share(self) -> float:
@@ -145,8 +146,26 @@ class Statistics:
             by_owner=by_owner, by_file_system=systems, removed_homes=len(removed),
             reclaimable=sum(r.get("total_size") or 0 for r in removed),
             errors_by_reason=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])), records=records,
-            by_workspace=_by_workspace(records),
+            by_workspace=_by_workspace(records), by_place=_by_place(counted),
         )
+
+
+# The per-place columns that are not places: the homes' two file systems.
+_NOT_PLACES = ("dbfs", "workspace")
+
+
+def _by_place(counted: list[Record]) -> list[FileSystemRow]:
+    """Files and bytes per place beyond the homes (built-in or of the admin's naming), of the users scanned
+    completely, for the places some user was scanned in."""
+    names = list(dict.fromkeys(key[:-len("_files")] for r in counted for key in r
+                               if key.endswith("_files") and r[key] is not None))
+    rows = []
+    for name in names:
+        if name in _NOT_PLACES or f"{name}_bytes" not in counted[0]:
+            continue
+        scanned = [r for r in counted if r.get(f"{name}_files") is not None]
+        rows.append(FileSystemRow(name, _sum(scanned, f"{name}_files"), _sum(scanned, f"{name}_bytes"), 0))
+    return rows
 
 
 def _by_workspace(records: list[Record]) -> list[WorkspaceRow]:

@@ -121,6 +121,9 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     tables.append(("Totals by file system (users scanned completely)", ["", "files", "size", "of which estimated"],
                    [[f.label, str(f.files), human_bytes(f.bytes), human_bytes(f.estimated_bytes)]
                     for f in stats.by_file_system]))
+    if stats.by_place:
+        tables.append(("Places beyond the homes (users scanned completely; counted in the totals above)",
+                       ["place", "files", "size"], [[p.label, str(p.files), human_bytes(p.bytes)] for p in stats.by_place]))
     counts = [[s, str(n)] for s, n in stats.by_status.items()]
     counts.append(["estimated share of bytes", f"{stats.estimated_share:.1f}%" if stats.bytes else "0%"])
     tables.append(("Users by status", ["status", "users"], counts))
