@@ -179,3 +179,22 @@ def test_spark_tasks_per_workspace_and_chunk_are_exact(tmp_path, emulated_accoun
         minted = stats["tokens"]
         assert minted and all(t.get("deleted") for t in minted.values()), (w.host, minted)
         assert set(stats["by_token"]) - {"user"}, "the listings went out with the tasks' own token"
+
+
+def test_volumes_across_workspaces_are_each_workspaces_own(tmp_path, emulated_account):
+    account = emulated_account
+    cfg = account.write_databrickscfg(tmp_path / "cfg", hosts="direct")
+    r = run(SCAN, "--profiles", ",".join(w.name for w in account.workspaces), "--all-homes", "--locations",
+            "volumes", "-o", "vol.csv", env=account.env(tmp_path, DATABRICKS_CONFIG_FILE=str(cfg)))
+    assert r.returncode == 3, r.stderr[-3000:]
+    rows = by_key(read_csv(tmp_path / "vol.csv"))
+    for w in account.workspaces:
+        label = w.url.split("://")[1]
+        truth = w.server.ws.volume_truth()
+        for owner, t in {**truth["owners"], **truth["groups"]}.items():
+            row = rows[(label, owner)]
+            if t["unreadable"]:
+                assert row["status"] == "error", (label, owner)
+            else:
+                assert (row["volumes_files"], row["volumes_bytes"]) == (str(t["files"]), str(t["bytes"])), (label, owner)
+        assert f"{label}: finance (HTTP 403 PERMISSION_DENIED)" in r.stderr

@@ -22,6 +22,7 @@ from ..api.account import Account
 from ..api.client import build_client, connect
 from ..api.config import resolve_config
 from ..api.rest import RestClient
+from ..api.unity import list_volumes
 from ..core.errors import ExitCode, InventoryError, OutputError
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, places_line
 from ..core.model import NO_SUCH_NAME, ScanTarget, UserResult
@@ -31,6 +32,7 @@ from ..outputs.writers import render_people, write_text
 from ..people.identities import fetch_identities, find_targets
 from ..people.resolve import all_homes
 from ..people.users_file import InputUser
+from ..people.volume_owners import Owners
 from ..state.checkpoint import Header
 from .options import ScanOptions
 from .run import (
@@ -86,13 +88,17 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         if spark is not None and spark.owner is not None:
             with checkpoint.kept_on_failure():
                 write_tables(spark.owner, options.output_table, options.history_table, rows, now_iso())
+        if scan.unreadable:
+            header["volumes_not_listed"] = scan.unreadable
         records = publish_files(options, plan, remote_output, None, rows, None, header)
         if choice.by_person:
             write_text(choice.by_person, render_people(people([record(r) for r in rows])))
         checkpoint.finish()
-    code = ExitCode.PARTIAL if any(r.status == "error" for r in rows) else ExitCode.OK
-    return ScanOutcome(rows, code, [], options, f"{len(workspaces)} workspaces", plan.output,
-                       places_line(options.locations, options.file_systems, options.left_out()), records)
+    code = ExitCode.PARTIAL if scan.unreadable or any(r.status == "error" for r in rows) else ExitCode.OK
+    where = places_line(options.locations, options.file_systems, options.left_out(), options.custom_places)
+    if scan.unreadable:
+        where += "; volumes not counted in " + ", ".join(f"{c} ({why})" for c, why in scan.unreadable.items())
+    return ScanOutcome(rows, code, [], options, f"{len(workspaces)} workspaces", plan.output, where, records)
 
 
 class _Workspaces:
@@ -108,6 +114,7 @@ class _Workspaces:
         self.spark = spark
         self.finished = 0
         self.active: set[str] = set()  # case-folded names of the active users of every workspace scanned
+        self.unreadable: dict[str, str] = {}  # "workspace: catalog" -> why its volumes could not be listed
         self._lock = threading.Lock()
         self._walkers: list[Walker] = []
         self._stopped = threading.Event()
@@ -153,7 +160,7 @@ class _Workspaces:
             client.access.check()
             client.access.check_admin()
             options, not_scanned = without_disabled_dbfs(client, self.options)
-            targets = self._targets(client, options, not_scanned)
+            targets = self._targets(client, options, not_scanned, w.label)
             results = dict(before)
             with self._executor(client, options) as scan:
                 for result in scan([t for t in targets if t.name not in before]):
@@ -191,8 +198,11 @@ class _Workspaces:
         config = resolve_config(dataclasses.replace(w.auth, probe_seconds=probe))
         return build_client(config, o.walk_options().workers, o.max_rps, o.retry_deadline)
 
-    def _targets(self, client: RestClient, options: ScanOptions, not_scanned: dict[str, str]) -> list[ScanTarget]:
-        """The names given, resolved in this workspace; else every identity (and with --all-homes, every home)."""
+    def _targets(self, client: RestClient, options: ScanOptions, not_scanned: dict[str, str],
+                 label: str) -> list[ScanTarget]:
+        """The names given, resolved in this workspace; else every identity (and with --all-homes, every home);
+        with --locations volumes, each with the volumes it owns (and with --all-homes, the owners no target
+        stands for, groups first)."""
         homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)
         places = options.walk_options().locations
         if self.inputs:
@@ -202,6 +212,12 @@ class _Workspaces:
         else:
             directory = fetch_identities(client, required=True)
             targets = all_homes(directory, {})
+        if "volumes" in options.locations:
+            listing = list_volumes(client)
+            owners = Owners(listing.volumes)
+            targets = list(owners.given(targets)) + (owners.others(client, targets) if options.all_homes else [])
+            with self._lock:
+                self.unreadable.update({f"{label}: {name}": why for name, why in listing.unreadable.items()})
         with self._lock:
             self.active.update(t.name.casefold() for t in targets if t.owner_status == "active")
         return targets
