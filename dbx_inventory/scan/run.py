@@ -12,16 +12,18 @@ import datetime as dt
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Generic, TypeVar
 
 from .. import __version__
 from ..api.client import connect
 from ..api.hosts import workspace_label
 from ..api.listers import dbfs_disabled
 from ..api.rest import RestClient
-from ..api.unity import list_volumes
+from ..api.unity import VolumeListing, list_volumes
 from ..core.errors import ConfigError, ExitCode, InputError, InventoryError
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
 from ..core.model import Entry, ScanTarget, UserResult
@@ -206,18 +208,53 @@ class ClaimedCheckpoint:
                             "fixed, run the same command with --resume to finish") from None
 
 
+T = TypeVar("T")
+
+
+class Later(Generic[T]):
+    """A call made on a thread of its own, its result (or its exception) taken when needed. The thread is a
+    daemon: a run interrupted before it is needed does not wait for it."""
+
+    def __init__(self, call: Callable[..., T], *args: object) -> None:
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call, *args), name="later", daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[..., T], *args: object) -> None:
+        try:
+            self._result = call(*args)
+        except BaseException as exc:  # raised where the result is taken
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 class _Users:
     """Who the run scans, and who an earlier part of it has done. A list of names is a feed: the scan starts
     on the first names resolved while the identities are still being paged. --all-homes needs every identity
     and root listing first, and Spark's chunks are cut from a list: those are found before the scan."""
 
     def __init__(self, found: TargetFeed | list[ScanTarget], done: dict[str, UserResult], all_homes: bool,
-                 owners: Owners | None = None, unreadable: dict[str, str] | None = None) -> None:
+                 volumes: Later[VolumeListing] | None = None) -> None:
         self.found = found
         self.done = done
         self.all_homes = all_homes
-        self.owners = owners  # --locations volumes: who owns which volume
-        self.unreadable = unreadable or {}  # the catalogs (or schemas) whose volumes could not be listed
+        self.volumes = volumes  # --locations volumes: the listing, made while the identities are paged
+
+    @property
+    def owners(self) -> Owners | None:
+        return Owners(self.volumes.result().volumes) if self.volumes else None
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """The catalogs (or schemas) whose volumes could not be listed."""
+        return self.volumes.result().unreadable if self.volumes else {}
 
     @property
     def total(self) -> int:
@@ -226,13 +263,22 @@ class _Users:
     def todo(self) -> Iterable[ScanTarget]:
         if isinstance(self.found, TargetFeed):
             feed = (t for t in self.found if t.name not in self.done)
-            return self.owners.given(feed) if self.owners else feed
+            return self._owned(feed) if self.volumes else feed
         todo = [t for t in self.found if t.name not in self.done]
-        todo = list(self.owners.given(todo)) if self.owners else todo
+        if self.volumes:
+            # The owners of volumes first: their walks are the longest, and would otherwise make the tail.
+            todo = sorted(self._owned(todo), key=lambda t: not t.volumes)
         if self.done:
             log.info("resuming: %d of %d users already done, %d to scan", len(self.found) - len(todo),
                      len(self.found), len(todo))
         return todo
+
+    def _owned(self, targets: Iterable[ScanTarget]) -> Iterator[ScanTarget]:
+        owners = None
+        for target in targets:
+            owners = owners or self.owners  # asked on the first target: the feed's paging has begun by then
+            assert owners is not None
+            yield owners.give(target)
 
     def names(self) -> list[str]:
         """Every name of the inventory, in order, once the scan is complete: the targets (a name spelled
@@ -249,13 +295,11 @@ def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser
     homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
     places = options.walk_options().locations
     found: TargetFeed | list[ScanTarget]
-    owners, unreadable = None, {}
-    if "volumes" in options.locations:
-        listing = list_volumes(client)
-        owners, unreadable = Owners(listing.volumes), listing.unreadable
+    # Unity Catalog's pages and the identities' are different API families: listed side by side.
+    volumes = Later(list_volumes, client) if "volumes" in options.locations else None
     if options.all_homes:
         found = find_targets(client, places, inputs, True, bool(options.users_file), homes)
-        found += owners.others(client, found) if owners else []
+        found += Owners(volumes.result().volumes).others(client, found) if volumes else []
     else:
         found = TargetFeed(client, places, inputs, bool(options.users_file), homes)
     streams = {"files_output": options.files_output} if options.files_output else {}
@@ -270,7 +314,7 @@ def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser
         list(found)  # Spark cuts chunks from the whole list; a resume says what is left before it starts
         assert found.targets is not None
         found = found.targets
-    return _Users(found, done, options.all_homes, owners, unreadable)
+    return _Users(found, done, options.all_homes, volumes)
 
 
 def _fan_out(watchers: Sequence[Observer]) -> Observer:
