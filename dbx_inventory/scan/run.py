@@ -12,20 +12,17 @@ import datetime as dt
 import logging
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Generic, TypeVar
 
 from .. import __version__
 from ..api.client import connect
 from ..api.hosts import workspace_label
 from ..api.listers import dbfs_disabled
 from ..api.rest import RestClient
-from ..api.unity import VolumeListing, list_volumes
 from ..core.errors import ConfigError, ExitCode, InputError, InventoryError
-from ..core.locations import HOME_DBFS, HOME_WORKSPACE, Location, nothing_left, places_line, places_not_scanned
+from ..core.locations import Location, nothing_left, places_line, places_not_scanned
 from ..core.model import Entry, ScanTarget, UserResult
 from ..outputs.changes import Basis, differences
 from ..outputs.columns import columns_for, record
@@ -37,15 +34,14 @@ from ..outputs.text import human_bytes, largest_volumes
 from ..outputs.top_files import BigFile, TopFiles
 from ..outputs.volumes import check_volume_directory, is_remote_volume, upload
 from ..outputs.writers import OutputFormat, check_writable, render_inventory, write_inventory, write_text
-from ..people.identities import TargetFeed, find_targets
 from ..people.users_file import InputUser, collect_users
-from ..people.volume_owners import Owners
 from ..state.checkpoint import Header
 from ..state.resume import RunCheckpoint
 from .executors import Executor, choose_executor
 from .options import ScanOptions
 from .spark.start import SparkStart
 from .spark.tables import write_tables
+from .targets import find_users
 from .walker import Observer
 
 log = logging.getLogger("dbx_inventory")
@@ -103,7 +99,7 @@ def execute(options: ScanOptions) -> ScanOutcome:
         _warn_unlike(client, options, previous)
         start = stack.enter_context(contextlib.closing(SparkStart(client, options))) if options.spark else None
         top = TopFiles(options.top) if options.top else None
-        users = _find_users(client, options, inputs, not_scanned, checkpoint, top is not None)
+        users = find_users(client, options, inputs, not_scanned, checkpoint.open, top is not None)
         if plan.output and remote_output:
             check_volume_directory(client, plan.output)
         if files_out:
@@ -123,17 +119,23 @@ def execute(options: ScanOptions) -> ScanOutcome:
         label = workspace_label(client.host)
         ordered = [dataclasses.replace(results[n], workspace=label) for n in users.names()]  # input order, whatever order users finished in
         why_not = {**options.left_out(), **not_scanned}
-        header = _header(client, options, not_scanned, why_not)
-        if users.unreadable:
-            header["volumes_not_listed"] = users.unreadable
-        records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous, header)
-    # A catalog whose volumes could not be listed leaves its owners' totals short: not a complete run.
-    code = ExitCode.PARTIAL if users.unreadable or any(r.status == "error" for r in ordered) else ExitCode.OK
-    where = places_line(options.locations, options.file_systems, why_not, options.custom_places)
-    if users.unreadable:
-        where += "; volumes not counted in " + ", ".join(f"{c} ({why})" for c, why in users.unreadable.items())
-    return ScanOutcome(ordered, code, top.largest() if top else [], options, client.host, plan.output,
-                       where, records, previous)
+        records = publish(client, options, plan, remote_output, executor, checkpoint, ordered, previous,
+                          _header(client, options, not_scanned, why_not, users.unreadable))
+    return ScanOutcome(ordered, exit_code(ordered, users.unreadable), top.largest() if top else [], options,
+                       client.host, plan.output, where(options, why_not, users.unreadable), records, previous)
+
+
+def exit_code(rows: list[UserResult], unreadable: dict[str, str]) -> ExitCode:
+    """3 when a row failed, or a catalog whose volumes could not be listed left its owners' totals short."""
+    return ExitCode.PARTIAL if unreadable or any(r.status == "error" for r in rows) else ExitCode.OK
+
+
+def where(options: ScanOptions, why_not: dict[str, str], unreadable: dict[str, str]) -> str:
+    """Where the run looked, where it did not and why, and the catalogs whose volumes it could not list."""
+    line = places_line(options.locations, options.file_systems, why_not, options.custom_places)
+    if unreadable:
+        line += "; volumes not counted in " + ", ".join(f"{c} ({why})" for c, why in unreadable.items())
+    return line
 
 
 def before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser], bool, FilesOutput | None,
@@ -208,115 +210,6 @@ class ClaimedCheckpoint:
                             "fixed, run the same command with --resume to finish") from None
 
 
-T = TypeVar("T")
-
-
-class Later(Generic[T]):
-    """A call made on a thread of its own, its result (or its exception) taken when needed. The thread is a
-    daemon: a run interrupted before it is needed does not wait for it."""
-
-    def __init__(self, call: Callable[..., T], *args: object) -> None:
-        self._result: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(call, *args), name="later", daemon=True)
-        self._thread.start()
-
-    def _run(self, call: Callable[..., T], *args: object) -> None:
-        try:
-            self._result = call(*args)
-        except BaseException as exc:  # raised where the result is taken
-            self._error = exc
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-
-class _Users:
-    """Who the run scans, and who an earlier part of it has done. A list of names is a feed: the scan starts
-    on the first names resolved while the identities are still being paged. --all-homes needs every identity
-    and root listing first, and Spark's chunks are cut from a list: those are found before the scan."""
-
-    def __init__(self, found: TargetFeed | list[ScanTarget], done: dict[str, UserResult], all_homes: bool,
-                 volumes: Later[VolumeListing] | None = None) -> None:
-        self.found = found
-        self.done = done
-        self.all_homes = all_homes
-        self.volumes = volumes  # --locations volumes: the listing, made while the identities are paged
-
-    @property
-    def owners(self) -> Owners | None:
-        return Owners(self.volumes.result().volumes) if self.volumes else None
-
-    @property
-    def unreadable(self) -> dict[str, str]:
-        """The catalogs (or schemas) whose volumes could not be listed."""
-        return self.volumes.result().unreadable if self.volumes else {}
-
-    @property
-    def total(self) -> int:
-        return len(self.found.names if isinstance(self.found, TargetFeed) else self.found)
-
-    def todo(self) -> Iterable[ScanTarget]:
-        if isinstance(self.found, TargetFeed):
-            feed = (t for t in self.found if t.name not in self.done)
-            return self._owned(feed) if self.volumes else feed
-        todo = [t for t in self.found if t.name not in self.done]
-        if self.volumes:
-            # The owners of volumes first: their walks are the longest, and would otherwise make the tail.
-            todo = sorted(self._owned(todo), key=lambda t: not t.volumes)
-        if self.done:
-            log.info("resuming: %d of %d users already done, %d to scan", len(self.found) - len(todo),
-                     len(self.found), len(todo))
-        return todo
-
-    def _owned(self, targets: Iterable[ScanTarget]) -> Iterator[ScanTarget]:
-        owners = None
-        for target in targets:
-            owners = owners or self.owners  # asked on the first target: the feed's paging has begun by then
-            assert owners is not None
-            yield owners.give(target)
-
-    def names(self) -> list[str]:
-        """Every name of the inventory, in order, once the scan is complete: the targets (a name spelled
-        twice over is one), and with --all-homes the homes an earlier part of the run found as well."""
-        targets = self.found.targets if isinstance(self.found, TargetFeed) else self.found
-        assert targets is not None, "the feed is read to its end before the inventory is written"
-        names = [t.name for t in targets]
-        return names + [n for n in self.done if n not in set(names)] if self.all_homes else names
-
-
-def _find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser], not_scanned: dict[str, str],
-                checkpoint: ClaimedCheckpoint, top: bool) -> _Users:
-    """The targets (names resolved to homes) and the users an earlier part of this run has done."""
-    homes = tuple(h for h in (HOME_WORKSPACE, HOME_DBFS) if h.fs not in not_scanned)  # DBFS disabled: 403
-    places = options.walk_options().locations
-    found: TargetFeed | list[ScanTarget]
-    # Unity Catalog's pages and the identities' are different API families: listed side by side.
-    volumes = Later(list_volumes, client) if "volumes" in options.locations else None
-    if options.all_homes:
-        found = find_targets(client, places, inputs, True, bool(options.users_file), homes)
-        found += Owners(volumes.result().volumes).others(client, found) if volumes else []
-    else:
-        found = TargetFeed(client, places, inputs, bool(options.users_file), homes)
-    streams = {"files_output": options.files_output} if options.files_output else {}
-    identity = Header(client.host, options.result_options(),
-                      None if options.all_homes else tuple(u.name for u in inputs), streams)
-    why = {"file_systems": not_scanned["dbfs"]} if "dbfs" in not_scanned else {}
-    done = checkpoint.open(identity, why)
-    if done and top:
-        log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
-                    "before it are not known", len(done))
-    if isinstance(found, TargetFeed) and (options.spark or done):
-        list(found)  # Spark cuts chunks from the whole list; a resume says what is left before it starts
-        assert found.targets is not None
-        found = found.targets
-    return _Users(found, done, options.all_homes, volumes)
-
-
 def _fan_out(watchers: Sequence[Observer]) -> Observer:
     def observe(target: ScanTarget, location: Location, entries: Sequence[Entry]) -> None:
         for watch in watchers:
@@ -343,7 +236,7 @@ def _interrupted(options: ScanOptions, done: int, total: int, checkpoint: Claime
 
 
 def _header(client: RestClient, options: ScanOptions, not_scanned: dict[str, str],
-            why_not: dict[str, str]) -> dict[str, object]:
+            why_not: dict[str, str], unreadable: dict[str, str]) -> dict[str, object]:
     header: dict[str, object] = {"tool_version": __version__, "host": client.host,
                                  "options": options.result_options(), "generated_at": now_iso()}
     if not_scanned:
@@ -351,6 +244,8 @@ def _header(client: RestClient, options: ScanOptions, not_scanned: dict[str, str
     header["places"] = {"scanned": [(f"{loc.name}: " if loc.template else "") + loc.describe()
                                     for loc in options.walk_options().locations],
                         "not_scanned": places_not_scanned(options.locations, options.file_systems, why_not)}
+    if unreadable:
+        header["volumes_not_listed"] = unreadable
     return header
 
 

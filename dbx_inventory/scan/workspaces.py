@@ -24,7 +24,7 @@ from ..api.config import resolve_config
 from ..api.rest import RestClient
 from ..api.unity import list_volumes
 from ..core.errors import ExitCode, InventoryError, OutputError
-from ..core.locations import HOME_DBFS, HOME_WORKSPACE, places_line
+from ..core.locations import HOME_DBFS, HOME_WORKSPACE
 from ..core.model import NO_SUCH_NAME, ScanTarget, UserResult
 from ..outputs.columns import record
 from ..outputs.statistics import people
@@ -39,9 +39,11 @@ from .run import (
     ClaimedCheckpoint,
     ScanOutcome,
     before_requests,
+    exit_code,
     now_iso,
     plan_run,
     publish_files,
+    where,
     without_disabled_dbfs,
 )
 from .spark.shared import SharedSpark
@@ -77,9 +79,9 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         with checkpoint.kept_on_failure():
             rows, interrupted = scan.all(workspaces, choice.parallel)
         if interrupted:
-            where = f" and saved in {options.checkpoint}" if checkpoint.file else ""
+            saved = f" and saved in {options.checkpoint}" if checkpoint.file else ""
             return ScanOutcome([], ExitCode.INTERRUPTED, note=f"interrupted: {scan.finished} of {len(workspaces)} "
-                               f"workspaces done{where}; run the same command with --resume to continue")
+                               f"workspaces done{saved}; run the same command with --resume to continue")
         rows = _owners_across(rows, account_users, scan.active)
         rows = _names_across(rows, inputs, len(workspaces))
         header: dict[str, object] = {"tool_version": __version__, "host": None, "workspaces": [_described(w) for w in workspaces],
@@ -94,11 +96,8 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         if choice.by_person:
             write_text(choice.by_person, render_people(people([record(r) for r in rows])))
         checkpoint.finish()
-    code = ExitCode.PARTIAL if scan.unreadable or any(r.status == "error" for r in rows) else ExitCode.OK
-    where = places_line(options.locations, options.file_systems, options.left_out(), options.custom_places)
-    if scan.unreadable:
-        where += "; volumes not counted in " + ", ".join(f"{c} ({why})" for c, why in scan.unreadable.items())
-    return ScanOutcome(rows, code, [], options, f"{len(workspaces)} workspaces", plan.output, where, records)
+    return ScanOutcome(rows, exit_code(rows, scan.unreadable), [], options, f"{len(workspaces)} workspaces",
+                       plan.output, where(options, options.left_out(), scan.unreadable), records)
 
 
 class _Workspaces:
