@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ApiError, AuthError, ConfigError, InventoryError, Unauthenticated
-from .config import AuthOptions, resolve_config
+from .config import NO_CREDENTIALS, AuthOptions, resolve_config
 from .hosts import workspace_label
 from .rest import RestClient
 from .scim import iter_pages
@@ -34,7 +34,14 @@ class Account:
     def __init__(self, profile: str | None, probe_seconds: int = 10) -> None:
         from databricks.sdk import AccountClient
 
-        config = resolve_config(AuthOptions(profile=profile, probe_seconds=probe_seconds))
+        try:
+            config = resolve_config(AuthOptions(profile=profile, probe_seconds=probe_seconds))
+        except ConfigError as exc:
+            if profile or str(exc) != NO_CREDENTIALS:
+                raise
+            raise ConfigError("no account credentials found: pass --account-profile NAME (a profile with host = "
+                              "https://accounts.cloud.databricks.com and account_id), or set DATABRICKS_HOST, "
+                              "DATABRICKS_ACCOUNT_ID and OAuth (DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET)") from None
         if not config.is_account_client or not config.account_id:
             where = f"profile '{profile}'" if profile else "the environment"
             raise ConfigError(f"{where} is not an account's: the account needs host = https://accounts.cloud.databricks.com "

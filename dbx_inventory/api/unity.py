@@ -45,6 +45,9 @@ class Volume:
 class VolumeListing:
     volumes: list[Volume] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # catalog (or catalog.schema) -> why not listed
+    # The workspace's metastore, where the answers name it: the workspaces of a region share one, and list
+    # the same volumes.
+    metastore: str = ""
 
 
 def _pages(client: RestClient, api_path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -79,7 +82,9 @@ def list_volumes(client: RestClient) -> VolumeListing:
     """Every volume the principal can see, with its owner; the catalogs and schemas it could not list."""
     out = VolumeListing()
     try:
-        catalogs = [c["name"] for c in _pages(client, CATALOGS, "catalogs", {}) if isinstance(c.get("name"), str)]
+        found = [c for c in _pages(client, CATALOGS, "catalogs", {}) if isinstance(c.get("name"), str)]
+        catalogs = [c["name"] for c in found]
+        out.metastore = next((str(c["metastore_id"]) for c in found if c.get("metastore_id")), "")
     except Unauthenticated as exc:
         raise AuthError(f"authentication failed while listing Unity Catalog's catalogs ({exc.describe()})") from exc
     except NotFound as exc:
@@ -102,6 +107,7 @@ def list_volumes(client: RestClient) -> VolumeListing:
                 for v in _pages(client, VOLUMES, "volumes", {"catalog_name": catalog, "schema_name": schema}):
                     if isinstance(v.get("name"), str):
                         out.volumes.append(Volume(catalog, schema, v["name"], str(v.get("owner") or "")))
+                        out.metastore = out.metastore or str(v.get("metastore_id") or "")
             except Unauthenticated as exc:
                 raise AuthError(f"authentication failed while listing Unity Catalog ({exc.describe()})") from exc
             except ApiError as exc:

@@ -92,7 +92,7 @@ def parse_place(text: str, taken: frozenset[str] = frozenset()) -> Location:
     else:
         raise ValueError(f"--place {name}: the template must be an absolute path (/Volumes/..., dbfs:/..., or a "
                          f"Workspace path such as /Shared/{{user}}): {template!r}")
-    path = path.rstrip("/")
+    path = re.sub("/{2,}", "/", path).rstrip("/")
     parent, _, last = path.rpartition("/")
     root = parent if last == "{user}" and "{user}" not in parent else ""
     return Location(name, fs, root, path)

@@ -206,6 +206,8 @@ class UserResult:
     def file_source(self) -> str:
         has_dbfs = any(p.has_files for p in self.parts if p.fs == "dbfs")
         has_ws = any(p.has_files for p in self.parts if p.fs == "workspace")
+        if not (has_dbfs or has_ws) and any(p.has_files for p in self.parts if p.fs == "files"):
+            return "volumes"  # files only in Unity Catalog volumes (owned, or a --place under /Volumes)
         return {(True, True): "both", (True, False): "dbfs", (False, True): "workspace"}.get((has_dbfs, has_ws), "none")
 
     @property

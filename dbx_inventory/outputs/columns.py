@@ -83,8 +83,9 @@ OWNER = [
     Column("home_name", "string", lambda r: r.home or None, "the home's name, where it differs from username"),
 ]
 def _volume_count(r: UserResult) -> int | None:
+    # Known from Unity Catalog's listing even where a volume could not be walked: given on error rows too.
     owned = [p for p in r.parts if p.location == "volumes"]
-    return None if not owned or r.status == "error" else sum(1 for p in owned if p.path)
+    return None if not owned else sum(1 for p in owned if p.path)
 
 
 def _scoped_columns(scopes: Iterable[str]) -> list[Column]:

@@ -136,7 +136,9 @@ class Statistics:
         systems.append(FileSystemRow("Total", _sum(records, "file_count"), total_bytes, estimated_bytes))
         reasons: dict[str, int] = {}
         for r in records:
-            for error in (r.get("error") or "").split("; ") if r.get("error") else ():
+            # A row's errors are joined with "; "; a workspace's row (no username) holds one sentence.
+            errors = ([r["error"]] if not r["username"] else r["error"].split("; ")) if r.get("error") else []
+            for error in errors:
                 reasons[error_reason(error)] = reasons.get(error_reason(error), 0) + 1
         removed = [r for r in counted if r.get("owner_status") == "removed"]
         return cls(

@@ -106,8 +106,11 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
                          (f"{w.failed}" + (f" ({w.error})" if w.error else "")) if w.failed else ""]
                         for w in stats.by_workspace]))
 
+    def who(r: dict[str, Any]) -> str:  # in a run over several workspaces, a name is one workspace's
+        return f"{r['username']} ({r['workspace']})" if stats.by_workspace and r.get("workspace") else r["username"]
+
     def users_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-        return [[r["username"], str(r["file_count"]), human_bytes(r["total_size"]), r["file_source"]] for r in rows]
+        return [[who(r), str(r["file_count"]), human_bytes(r["total_size"]), r["file_source"]] for r in rows]
 
     if stats.owners_known:
         tables.append(("Homes by owner (removed users' homes can be reclaimed)",
@@ -135,7 +138,8 @@ def summary_tables(results: Sequence[UserResult], top_files: Sequence[Any] = (),
     if volumes:
         tables.append((f"Largest {plural(len(volumes), 'volume')} (Unity Catalog) and their owners",
                        ["volume", "owner", "files", "size"],
-                       [[v.path, v.owner, str(v.files), human_bytes(v.bytes)] for v in volumes]))
+                       [[v.path, who({"username": v.owner, "workspace": v.workspace}), str(v.files), human_bytes(v.bytes)]
+                        for v in volumes]))
     if stats.errors_by_reason:
         tables.append(("Errors by reason", ["reason", "users"], [[k, str(v)] for k, v in stats.errors_by_reason]))
     if top_files:
@@ -150,11 +154,12 @@ class OwnedVolume:
     owner: str
     files: int
     bytes: int
+    workspace: str = ""
 
 
 def largest_volumes(results: Sequence[UserResult], n: int = 10) -> list[OwnedVolume]:
     """The Unity Catalog volumes walked completely, the largest first, each with its owner's row name."""
-    walked = [OwnedVolume(p.path, r.username, p.tally.files, p.tally.bytes) for r in results for p in r.parts
+    walked = [OwnedVolume(p.path, r.username, p.tally.files, p.tally.bytes, r.workspace) for r in results for p in r.parts
               if p.location == "volumes" and p.path and p.complete]
     return sorted(walked, key=lambda v: (-v.bytes, v.path))[:n]
 

@@ -87,7 +87,7 @@ def check_writable(path: str) -> None:
         raise OutputError(f"output path is a directory: {path}")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise OutputError(f"output directory does not exist: {directory}")
+        raise OutputError(f"output directory does not exist: {directory} (for {os.path.basename(path)})")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-check-", dir=directory)
         os.close(fd)

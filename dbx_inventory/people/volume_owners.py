@@ -8,7 +8,7 @@ asked of SCIM Groups), or a name no identity holds any more (`removed`)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable
 
 from ..api.rest import RestClient
 from ..api.unity import Volume
@@ -28,13 +28,30 @@ class Owners:
                 self.by_owner.setdefault(key, []).append(v.path)
                 self.spelling.setdefault(key, v.owner)
 
-    def give(self, target: ScanTarget) -> ScanTarget:
-        paths = self.by_owner.get(target.folder.casefold())
-        return dataclasses.replace(target, volumes=tuple(paths)) if paths and not target.error else target
+    def give(self, target: ScanTarget, spelled: Collection[str] = ()) -> ScanTarget:
+        """The target with the volumes its home's name owns. `spelled`: the folders of the run's other targets;
+        where one is spelled exactly as the owner, that one is the owner's, not its case twin."""
+        key = target.folder.casefold()
+        paths = self.by_owner.get(key)
+        if not paths or target.error or (target.folder != self.spelling[key] and self.spelling[key] in spelled):
+            return target
+        return dataclasses.replace(target, volumes=tuple(paths))
 
-    def given(self, targets: Iterable[ScanTarget]) -> Iterator[ScanTarget]:
+    def assign(self, targets: list[ScanTarget], spelled: Collection[str] = ()) -> list[ScanTarget]:
+        """Each volume to one target: the home spelled as its owner, else the first spelled so but for case.
+        Folders that differ only in case are two rows; a volume is one volume. `spelled`: the folders of the
+        run's targets not in this list (done before a resume)."""
+        folders = {t.folder for t in targets if not t.error} | set(spelled)
+        given: set[str] = set()
+        out = []
         for t in targets:
-            yield self.give(t)
+            mine = self.give(t, folders)
+            if mine.volumes:
+                key = t.folder.casefold()
+                mine = mine if key not in given else t
+                given.add(key)
+            out.append(mine)
+        return out
 
     def others(self, client: RestClient, targets: list[ScanTarget]) -> list[ScanTarget]:
         """Rows for the owners no target stands for, by name: groups, then names nobody holds."""

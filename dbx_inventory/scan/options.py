@@ -13,7 +13,15 @@ from typing import Any
 
 from ..api.config import AuthOptions
 from ..core.errors import InputError
-from ..core.locations import EVERY_USER_FOLDER, LOCATION_NAMES, Location, nothing_left, parse_place, places
+from ..core.locations import (
+    EVERY_USER_FOLDER,
+    FILE_SYSTEM_WORDS,
+    LOCATION_NAMES,
+    Location,
+    nothing_left,
+    parse_place,
+    places,
+)
 from ..core.model import DEFAULT_SIZE_ESTIMATE
 from ..core.redact import add_secret
 from ..outputs.columns import COLUMN_NAMES
@@ -176,7 +184,10 @@ def _workspace_choice(profiles: str | None, file: str | None, account: bool, acc
         raise InputError("--profiles takes a comma list of profile names")
     if parallel < 1:
         raise InputError("--parallel-workspaces must be at least 1")
+    account = account or bool(account_profile and not (names or file))  # the account's profile alone: --account
     if not (names or file or account):
+        if parallel != 4:
+            raise InputError("--parallel-workspaces goes with --profiles, --workspaces or --account")
         if by_person:
             raise InputError("--by-person totals each person across workspaces: add --profiles, --workspaces or --account")
         return None
@@ -192,6 +203,10 @@ def _custom_places(texts: Iterable[str]) -> tuple[Location, ...]:
             raise InputError(str(exc)) from None
         if any(p.name == loc.name for p in out):
             raise InputError(f"--place {loc.name} is given twice: give each place its own name")
+        twin = next((p for p in out if (p.fs, p.template) == (loc.fs, loc.template)), None)
+        if twin:
+            raise InputError(f"--place {loc.name} and --place {twin.name} name the same folders: they would be "
+                             "counted twice")
         out.append(loc)
     return tuple(out)
 
@@ -283,6 +298,11 @@ def scan_options(
     systems = ("dbfs",) if dbfs_only else ("workspace",) if workspace_only else ("dbfs", "workspace")
     chosen = parse_locations(locations)
     custom = _custom_places(place or ())
+    for p in custom:
+        if p.fs != "files" and p.fs not in systems:
+            flag = "--dbfs-only" if dbfs_only else "--workspace-only"
+            raise InputError(f"--place {p.name} ({p.describe('{user}')}) lies in {FILE_SYSTEM_WORDS[p.fs]}, which "
+                             f"{flag} leaves out: drop one of them")
     empty = None if custom or "volumes" in chosen else nothing_left(chosen, systems)
     if empty:  # a run that would report every user "empty" without having looked anywhere
         raise InputError(f"nothing to scan: {empty}, which {'--dbfs-only' if dbfs_only else '--workspace-only'} "

@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from .. import __version__
 from ..api.client import connect
@@ -149,6 +150,10 @@ def before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser
             raise InputError(f"no users to scan: {source} holds no user names (blank lines and # comments are skipped)")
         raise InputError("no users to scan: give user names as arguments, --users-file FILE, or --all-homes")
     remote_output = is_remote_volume(plan.output)
+    in_volumes = [p.name for p in options.custom_places if p.fs == "files"]
+    if in_volumes and "volumes" in options.locations:
+        log.warning("--place %s lies in a Unity Catalog volume, which --locations volumes also counts, under its "
+                    "owner: those bytes are in the grand total twice (each column alone is right)", ", ".join(in_volumes))
     if plan.misnamed:
         log.warning("%s", plan.misnamed)
     if plan.output and not remote_output:
@@ -156,7 +161,7 @@ def before_requests(options: ScanOptions, plan: RunPlan) -> tuple[list[InputUser
     if is_remote_volume(options.files_output):
         raise InputError("--files-output to a Volume works on a cluster (where Volumes are mounted): write it locally here")
     files_out = FilesOutput(options.files_output, options.size_estimate) if options.files_output else None
-    for extra in (options.files_output, options.html):
+    for extra in (options.files_output, options.html, options.workspaces and options.workspaces.by_person):
         if extra:
             check_writable(extra)
     previous = read_inventory(options.compare) if options.compare else None  # a bad file fails before scanning
@@ -183,9 +188,13 @@ class ClaimedCheckpoint:
         if self.file:
             self.file.record(result)
 
-    def workspace_done(self, workspace: str) -> None:
+    def workspace_done(self, workspace: str, notes: dict[str, Any] | None = None) -> None:
         if self.file:
-            self.file.workspace_done(workspace)
+            self.file.workspace_done(workspace, notes)
+
+    def metastore(self, metastore: str, workspace: str) -> None:
+        if self.file:
+            self.file.metastore(metastore, workspace)
 
     def finish(self) -> None:
         if self.file and not self._closed:
@@ -324,7 +333,7 @@ def scan_users(executor: Executor, todo: Iterable[ScanTarget], done: dict[str, U
     stops the executor at once: (every result so far, True)."""
     results = dict(done)
     interrupted = False
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         with progress:
             for result in executor.scan(todo):
@@ -348,7 +357,7 @@ def _log_pacing(client: RestClient, executor: Executor, debug: bool) -> None:
             executor.scanner.log_executors()
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+def raise_interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM (kill, systemd, a cluster's shutdown) ends the run like Ctrl-C: nothing half-written.
     raise KeyboardInterrupt
 

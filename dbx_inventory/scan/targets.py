@@ -79,8 +79,10 @@ class Users:
             return self._owned(feed) if self.volumes else feed
         todo = [t for t in self.found if t.name not in self.done]
         if self.volumes:
+            owners = self.owners
+            assert owners is not None
             # The owners of volumes first: their walks are the longest, and would otherwise make the tail.
-            todo = sorted(self._owned(todo), key=lambda t: not t.volumes)
+            todo = sorted(owners.assign(todo, {t.folder for t in self.found}), key=lambda t: not t.volumes)
         if self.done:
             log.info("resuming: %d of %d users already done, %d to scan", len(self.found) - len(todo),
                      len(self.found), len(todo))
@@ -88,10 +90,11 @@ class Users:
 
     def _owned(self, targets: Iterable[ScanTarget]) -> Iterator[ScanTarget]:
         owners = None
+        typed = set(self.found.names) if isinstance(self.found, TargetFeed) else set()
         for target in targets:
             owners = owners or self.owners  # asked on the first target: the feed's paging has begun by then
             assert owners is not None
-            yield owners.give(target)
+            yield owners.give(target, typed)
 
     def names(self) -> list[str]:
         """Every name of the inventory, in order, once the scan is complete: the targets (a name spelled

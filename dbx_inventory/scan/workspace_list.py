@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import urllib.parse
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,15 +72,22 @@ def from_file(path: str, run_auth: AuthOptions, account: Account | None = None) 
         for row in csv.DictReader(io.StringIO("\n".join(lines)), fieldnames=header):
             if row is not None and [v.strip().casefold() for v in row.values() if isinstance(v, str)] != header:
                 rows.append(((row.get(url_column) or "").strip(), (row.get("profile") or "").strip()))
-    elif "," in lines[0]:
-        raise InputError(f"the workspaces file {path} looks like a CSV without a workspace_url (or url, host) column")
+    elif "," in lines[0] or not any(mark in lines[0] for mark in (".", ":", "localhost")):
+        raise InputError(f"the workspaces file {path} looks like a CSV without a workspace_url (or url, host) column "
+                         f"(its first line is {lines[0][:60]!r})")
     else:
         rows = [(line, "") for line in lines]
+    known = {p.name for p in list_profiles()}
+    missing = sorted({profile for _, profile in rows if profile and profile not in known})
+    if missing:
+        raise ConfigError(f"the workspaces file {path} names profiles not in the config file: {', '.join(missing)}")
     out = []
     for number, (url, profile) in enumerate(rows, 1):
         if not url:
             raise InputError(f"the workspaces file {path} has a row without a URL (row {number})")
-        host = url if "://" in url else f"https://{url}"
+        # What a browser shows (https://adb-1234.5.azuredatabricks.net/?o=1234, a page's path): its host.
+        parsed = urllib.parse.urlsplit(url if "://" in url else f"https://{url}")
+        host = f"{parsed.scheme}://{parsed.netloc}"
         check_host_is_safe(host)
         if profile:
             out.append(Workspace(workspace_label(host), AuthOptions(profile=profile, host=host)))

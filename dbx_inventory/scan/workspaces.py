@@ -10,10 +10,11 @@ others, and refuses another set of workspaces.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import queue
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 
@@ -22,12 +23,13 @@ from ..api.account import Account
 from ..api.client import build_client, connect
 from ..api.config import resolve_config
 from ..api.rest import RestClient
-from ..api.unity import list_volumes
+from ..api.unity import VolumeListing, list_volumes
 from ..core.errors import ExitCode, InventoryError, OutputError
 from ..core.locations import HOME_DBFS, HOME_WORKSPACE
 from ..core.model import NO_SUCH_NAME, ScanTarget, UserResult
 from ..outputs.columns import record
 from ..outputs.statistics import people
+from ..outputs.text import plural
 from ..outputs.writers import render_people, write_text
 from ..people.identities import fetch_identities, find_targets
 from ..people.resolve import all_homes
@@ -43,6 +45,7 @@ from .run import (
     now_iso,
     plan_run,
     publish_files,
+    raise_interrupt,
     where,
     without_disabled_dbfs,
 )
@@ -72,10 +75,9 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         identity = Header("", options.result_options(), None if options.all_homes or not inputs else
                           tuple(u.name for u in inputs), {}, labels)
         done = checkpoint.open(identity, {})
-        finished = checkpoint.file.finished_workspaces if checkpoint.file else set()
         account_users = _account_people(account, options) if account else None
         spark = stack.enter_context(contextlib.closing(_shared_spark(options))) if options.spark else None
-        scan = _Workspaces(options, inputs, checkpoint, done, finished, spark)
+        scan = _Workspaces(options, inputs, checkpoint, done, spark)
         with checkpoint.kept_on_failure():
             rows, interrupted = scan.all(workspaces, choice.parallel)
         if interrupted:
@@ -96,50 +98,81 @@ def execute_workspaces(options: ScanOptions) -> ScanOutcome:
         if choice.by_person:
             write_text(choice.by_person, render_people(people([record(r) for r in rows])))
         checkpoint.finish()
-    return ScanOutcome(rows, exit_code(rows, scan.unreadable), [], options, f"{len(workspaces)} workspaces",
+    return ScanOutcome(rows, exit_code(rows, scan.unreadable), [], options, plural(len(workspaces), "workspace"),
                        plan.output, where(options, options.left_out(), scan.unreadable), records)
+
+
+# The owners whose home elsewhere is `unassigned`, not `removed`: an active user, or a service principal, of a
+# workspace of the run.
+STILL_THERE = ("active", "service_principal")
 
 
 class _Workspaces:
     """The workspaces of one run, scanned several at once; each one's rows, or its error row."""
 
     def __init__(self, options: ScanOptions, inputs: list[InputUser], checkpoint: ClaimedCheckpoint,
-                 done: dict[str, UserResult], finished: set[str], spark: SharedSpark | None) -> None:
+                 done: dict[str, UserResult], spark: SharedSpark | None) -> None:
         self.options = options
         self.inputs = inputs
         self.checkpoint = checkpoint
         self.done = done
-        self.previously_finished = finished
+        saved = checkpoint.file
+        # An earlier part of the run: the workspaces it finished (with what it learned there), the users it
+        # recorded as failed (scanned again: a workspace with any is not finished), the metastores it counted.
+        self.previously_finished = saved.finished_workspaces if saved else {}
+        self.failed = saved.failed if saved else set()
+        self.metastores: dict[str, str] = dict(saved.metastores) if saved else {}
         self.spark = spark
         self.finished = 0
-        self.active: set[str] = set()  # case-folded names of the active users of every workspace scanned
+        self.active: set[str] = set()  # case-folded names of the identities still there in a workspace scanned
         self.unreadable: dict[str, str] = {}  # "workspace: catalog" -> why its volumes could not be listed
+        self.claimed: set[str] = set(self.metastores)  # the metastores whose claim is in the checkpoint
+        self.shared: dict[str, str] = {}  # workspace -> the workspace its metastore's volumes are counted under
         self._lock = threading.Lock()
         self._walkers: list[Walker] = []
         self._stopped = threading.Event()
 
     def all(self, workspaces: list[Workspace], parallel: int) -> tuple[list[UserResult], bool]:
+        """Every workspace's rows, `parallel` workspaces at a time; (rows, interrupted). Ctrl-C or SIGTERM
+        stops every walk at once. The threads are daemons: a workspace still answering nothing does not hold the
+        process after the run has ended."""
         rows: dict[str, list[UserResult]] = {}
-        pool = concurrent.futures.ThreadPoolExecutor(parallel, thread_name_prefix="workspace")
-        futures = {pool.submit(self.one, w): w for w in workspaces}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                w = futures[future]
+        answers: queue.Queue[tuple[Workspace, list[UserResult] | BaseException]] = queue.Queue()
+        slots = threading.Semaphore(parallel)
+
+        def scan(w: Workspace) -> None:
+            with slots:
                 try:
-                    rows[w.label] = future.result()
-                except OutputError:
-                    raise  # the checkpoint or an output cannot be written: nothing more can be kept
-                except InventoryError as exc:
-                    log.error("workspace %s: %s", w.label, exc)
-                    rows[w.label] = [UserResult("", (), error=str(exc), workspace=w.label)]
+                    answers.put((w, self.one(w)))
+                except BaseException as exc:  # the main thread decides what it means
+                    answers.put((w, exc))
+
+        previous = signal.signal(signal.SIGTERM, raise_interrupt)
+        try:
+            for w in workspaces:
+                threading.Thread(target=scan, args=(w,), name=f"workspace-{w.label}", daemon=True).start()
+            while len(rows) < len(workspaces):
+                try:
+                    w, answer = answers.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                rows[w.label] = self._rows(w, answer)
                 self.finished += 1
         except KeyboardInterrupt:
-            self.stop()
             return [], True
         finally:
             self.stop()
-            pool.shutdown(wait=False, cancel_futures=True)
+            signal.signal(signal.SIGTERM, previous)
         return [r for w in workspaces for r in rows[w.label]], False
+
+    @staticmethod
+    def _rows(w: Workspace, answer: list[UserResult] | BaseException) -> list[UserResult]:
+        if isinstance(answer, list):
+            return answer
+        if isinstance(answer, (OutputError, KeyboardInterrupt)) or not isinstance(answer, InventoryError):
+            raise answer  # the checkpoint or an output cannot be written, an interrupt, or a bug: the run stops
+        log.error("workspace %s: %s", w.label, answer)
+        return [UserResult("", (), error=str(answer), workspace=w.label)]
 
     def stop(self) -> None:
         self._stopped.set()
@@ -150,8 +183,10 @@ class _Workspaces:
     def one(self, w: Workspace) -> list[UserResult]:
         """The rows of one workspace: its users done by an earlier part of the run, and the rest scanned now."""
         before = {r.username: r for r in self.done.values() if r.workspace == w.label}
-        if w.label in self.previously_finished:
+        notes = self.previously_finished.get(w.label)
+        if notes is not None and not any(key.startswith(f"{w.label}\t") for key in self.failed):
             log.info("workspace %s: finished before this resume (%d users)", w.label, len(before))
+            self._learned(w.label, list(before.values()), notes.get("volumes_not_listed") or {})
             return list(before.values())
         if self._stopped.is_set():
             raise KeyboardInterrupt
@@ -159,7 +194,7 @@ class _Workspaces:
             client.access.check()
             client.access.check_admin()
             options, not_scanned = without_disabled_dbfs(client, self.options)
-            targets = self._targets(client, options, not_scanned, w.label)
+            targets, unreadable = self._targets(client, options, not_scanned, w.label)
             results = dict(before)
             with self._executor(client, options) as scan:
                 for result in scan([t for t in targets if t.name not in before]):
@@ -168,7 +203,7 @@ class _Workspaces:
                     results[result.username] = result
             if self._stopped.is_set():
                 raise KeyboardInterrupt
-            self.checkpoint.workspace_done(w.label)
+            self.checkpoint.workspace_done(w.label, {"volumes_not_listed": unreadable} if unreadable else {})
         log.info("workspace %s: %d users scanned", w.label, len(results))
         names = [t.name for t in targets]
         return [results[n] for n in names] + [r for n, r in results.items() if n not in set(names)]
@@ -197,8 +232,15 @@ class _Workspaces:
         config = resolve_config(dataclasses.replace(w.auth, probe_seconds=probe))
         return build_client(config, o.walk_options().workers, o.max_rps, o.retry_deadline)
 
+    def _learned(self, label: str, rows: list[UserResult], unreadable: dict[str, str]) -> None:
+        """What the rest of the run needs from a workspace beside its rows: who is active there (a removed
+        home elsewhere is then `unassigned`), and the catalogs whose volumes it could not list."""
+        with self._lock:
+            self.active.update(r.username.casefold() for r in rows if r.owner_status in STILL_THERE)
+            self.unreadable.update({f"{label}: {name}": why for name, why in unreadable.items()})
+
     def _targets(self, client: RestClient, options: ScanOptions, not_scanned: dict[str, str],
-                 label: str) -> list[ScanTarget]:
+                 label: str) -> tuple[list[ScanTarget], dict[str, str]]:
         """The names given, resolved in this workspace; else every identity (and with --all-homes, every home);
         with --locations volumes, each with the volumes it owns (and with --all-homes, the owners no target
         stands for, groups first)."""
@@ -211,15 +253,34 @@ class _Workspaces:
         else:
             directory = fetch_identities(client, required=True)
             targets = all_homes(directory, {})
+        unreadable: dict[str, str] = {}
         if "volumes" in options.locations:
             listing = list_volumes(client)
+            if listing.metastore and self._counted_elsewhere(listing.metastore, label):
+                listing = VolumeListing()
             owners = Owners(listing.volumes)
-            targets = list(owners.given(targets)) + (owners.others(client, targets) if options.all_homes else [])
-            with self._lock:
-                self.unreadable.update({f"{label}: {name}": why for name, why in listing.unreadable.items()})
+            targets = owners.assign(targets) + (owners.others(client, targets) if options.all_homes else [])
+            unreadable = listing.unreadable
+        self._learned(label, [], unreadable)
         with self._lock:
-            self.active.update(t.name.casefold() for t in targets if t.owner_status == "active")
-        return targets
+            self.active.update(t.name.casefold() for t in targets if t.owner_status in STILL_THERE)
+        return targets, unreadable
+
+    def _counted_elsewhere(self, metastore: str, label: str) -> bool:
+        """The workspaces of a region share one Unity Catalog metastore, and each lists the same volumes: they
+        are counted once, under the first workspace to list them (kept so by the checkpoint)."""
+        with self._lock:
+            first = self.metastores.setdefault(metastore, label)
+            claimed = first == label and metastore not in self.claimed
+            self.claimed.add(metastore)
+        if claimed:
+            self.checkpoint.metastore(metastore, label)
+        if first != label:
+            log.info("workspace %s shares Unity Catalog metastore %s with %s: its volumes are counted there, once",
+                     label, metastore, first)
+            with self._lock:
+                self.shared[label] = first
+        return first != label
 
 
 def _shared_spark(options: ScanOptions) -> SharedSpark:

@@ -96,7 +96,10 @@ class Loaded:
     header: Header
     results: dict[str, UserResult]  # by UserResult.key: the name, with its workspace in a multi-workspace run
     dropped_torn_line: bool
-    finished_workspaces: set[str] = field(default_factory=set)  # every user of these is recorded
+    # Every user of these workspaces is recorded; with what the run learned there that rows do not hold (the
+    # catalogs it could not list, the metastore its volumes are counted under).
+    finished_workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metastores: dict[str, str] = field(default_factory=dict)  # Unity Catalog metastore -> the workspace counting it
 
 
 def is_checkpoint(path: str) -> bool:
@@ -129,18 +132,21 @@ def load(path: str) -> Loaded:
         raise InputError(f"{path} is not a checkpoint of this tool: choose another --checkpoint path")
     header = Header.from_json(records[0], path)
     results: dict[str, UserResult] = {}
-    finished: set[str] = set()
+    finished: dict[str, dict[str, Any]] = {}
+    metastores: dict[str, str] = {}
     for rec in records[1:]:
         if "user" not in rec:
             if isinstance(rec.get("workspace_done"), str):
-                finished.add(rec["workspace_done"])
+                finished[rec["workspace_done"]] = {k: v for k, v in rec.items() if k != "workspace_done"}
+            elif isinstance(rec.get("metastore"), str) and isinstance(rec.get("workspace"), str):
+                metastores.setdefault(rec["metastore"], rec["workspace"])
             continue
         try:
             result = record_to_result(rec)
         except (KeyError, TypeError, ValueError):
             raise InputError(f"checkpoint {path} holds a damaged record for {rec.get('user')!r}: delete it to start over") from None
         results[result.key] = result  # a later record (a rescan) replaces an earlier one
-    return Loaded(header, results, torn, finished)
+    return Loaded(header, results, torn, finished, metastores)
 
 
 class Checkpoint:
@@ -208,7 +214,8 @@ class Checkpoint:
             elif previous.dropped_torn_line:
                 # Drop the torn tail atomically, so that the next append starts on a line of its own.
                 self._replace([previous.header.to_json(), *(result_to_record(r) for r in previous.results.values()),
-                               *({"workspace_done": w} for w in sorted(previous.finished_workspaces))])
+                               *({"workspace_done": w, **notes} for w, notes in previous.finished_workspaces.items()),
+                               *({"metastore": m, "workspace": w} for m, w in previous.metastores.items())])
             # O_BINARY: on Windows os.open is in text mode by default and would write each newline as CRLF.
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as exc:
@@ -245,9 +252,15 @@ class Checkpoint:
         is room."""
         self._append(result_to_record(result))
 
-    def workspace_done(self, workspace: str) -> None:
-        """Every user of `workspace` is recorded: a resume need not ask it anything."""
-        self._append({"workspace_done": workspace})
+    def workspace_done(self, workspace: str, notes: dict[str, Any] | None = None) -> None:
+        """Every user of `workspace` is recorded: a resume need not ask it anything. `notes`: what the run
+        learned there beside the users (JSON)."""
+        self._append({"workspace_done": workspace, **(notes or {})})
+
+    def metastore(self, metastore: str, workspace: str) -> None:
+        """The volumes of a Unity Catalog metastore (shared by the workspaces of a region) are counted under
+        this workspace's rows: a resume keeps it so, whichever workspace asks first."""
+        self._append({"metastore": metastore, "workspace": workspace})
 
     def _append(self, line: dict[str, Any]) -> None:
         data = memoryview(json.dumps(line, ensure_ascii=False).encode() + b"\n")

@@ -33,7 +33,9 @@ class RunCheckpoint:
         self._ckpt = Checkpoint(path)
         self._started = False  # this run opened (or created) the checkpoint: before that, it is not ours
         self._holds_results = False  # anything worth keeping: earlier records, or one of this run
-        self.finished_workspaces: set[str] = set()  # of a run over several workspaces, by an earlier part
+        self.finished_workspaces: dict[str, dict[str, Any]] = {}  # of a run over several workspaces, before
+        self.failed: set[str] = set()  # the keys of the users recorded as `error`: scanned again
+        self.metastores: dict[str, str] = {}  # Unity Catalog metastore -> the workspace its volumes count under
 
     def claim(self) -> None:
         """Lock the checkpoint, and refuse an unfinished run's without --resume: before any request."""
@@ -65,7 +67,9 @@ class RunCheckpoint:
         self._holds_results = bool(previous and previous.results)
         if previous is None:
             return {}
-        self.finished_workspaces = set(previous.finished_workspaces)
+        self.finished_workspaces = dict(previous.finished_workspaces)
+        self.failed = {key for key, r in previous.results.items() if r.status == "error"}
+        self.metastores = dict(previous.metastores)
         return {key: r for key, r in previous.results.items() if r.status != "error"}
 
     def _refuse(self, message: str) -> None:
@@ -135,8 +139,11 @@ class RunCheckpoint:
         self._ckpt.record(result)
         self._holds_results = True
 
-    def workspace_done(self, workspace: str) -> None:
-        self._ckpt.workspace_done(workspace)
+    def workspace_done(self, workspace: str, notes: dict[str, Any] | None = None) -> None:
+        self._ckpt.workspace_done(workspace, notes)
+
+    def metastore(self, metastore: str, workspace: str) -> None:
+        self._ckpt.metastore(metastore, workspace)
 
     @property
     def holds_results(self) -> bool:
