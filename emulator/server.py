@@ -98,7 +98,7 @@ class EmulatorServer(HttpHost):
         if route == "/__emulator/stats":
             return self._send(h, 200, self.stats())
         family = family_of(route)
-        self._stats.count("requests", family)
+        self._stats.request(family)
         auth = h.headers.get("Authorization")
         if not auth:
             return self._send(h, 401, {"error_code": "UNAUTHENTICATED",

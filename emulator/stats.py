@@ -9,7 +9,8 @@ import time
 
 class Stats:
     """Requests per family and per token, answers per status, 429s, injected faults, the most requests in flight
-    at once, listings per path and the token each used, listings that were too slow, tokens minted."""
+    at once, listings per path and the token each used, listings that were too slow, tokens minted, and
+    requests per family in each second since the reset (when a client's requests began and ended)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -22,7 +23,7 @@ class Stats:
                                 # Which token each request used: "user" (the workspace's token) or a minted
                                 # token's id, per family and per listing; and the tokens minted (never their
                                 # values).
-                                "by_token": {}, "list_tokens": {}, "tokens": {},
+                                "by_token": {}, "list_tokens": {}, "tokens": {}, "per_second": {},
                                 # Per family, the arrival numbers of its first and last request, and per
                                 # path listed, of its first listing: what ran before or beside what.
                                 "spans": {}, "listed_at": {}}
@@ -41,11 +42,18 @@ class Stats:
         with self._lock:
             d = self._data[key]
             d[sub] = d.get(sub, 0) + n
-            if key == "requests":
-                self._arrivals += 1
-                self._data["spans"].setdefault(sub, [self._arrivals, self._arrivals])[1] = self._arrivals
-            elif key == "list_calls":
+            if key == "list_calls":
                 self._data["listed_at"].setdefault(sub, self._arrivals)
+
+    def request(self, family: str) -> None:
+        """One request of `family` arrived: counted in all and in its second."""
+        with self._lock:
+            self._data["requests"][family] = self._data["requests"].get(family, 0) + 1
+            second = self._data["per_second"].setdefault(family, {})
+            now = int(time.monotonic() - self._t0)
+            second[now] = second.get(now, 0) + 1
+            self._arrivals += 1
+            self._data["spans"].setdefault(family, [self._arrivals, self._arrivals])[1] = self._arrivals
 
     def answered(self, status) -> None:
         """One answer sent (status "drop": the connection closed without one)."""

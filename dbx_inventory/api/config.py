@@ -14,12 +14,14 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any
 
-from databricks.sdk.config import Config
-
 from .. import __version__
 from ..core.errors import ConfigError
 from ..core.redact import add_secret, redact
 from .hosts import check_host_is_safe, check_host_resolves
+from .sdk_import import defer_sdk_init
+
+defer_sdk_init()  # before the SDK's first import: Config alone, not every service client (sdk_import.py)
+from databricks.sdk.config import Config  # noqa: E402
 
 NO_CREDENTIALS = (
     "no Databricks credentials found: pass --profile NAME (see --list-profiles), or --workspace-url and "
