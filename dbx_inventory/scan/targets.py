@@ -113,6 +113,8 @@ def find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser]
     found: TargetFeed | list[ScanTarget]
     # Unity Catalog's pages and the identities' are different API families: listed side by side.
     volumes = Later(list_volumes, client) if "volumes" in options.locations else None
+    if volumes and options.sequential:
+        volumes.result()  # one request at a time
     if options.all_homes:
         found = find_targets(client, places, inputs, True, bool(options.users_file), homes)
         found += Owners(volumes.result().volumes).others(client, found) if volumes else []
@@ -126,8 +128,10 @@ def find_users(client: RestClient, options: ScanOptions, inputs: list[InputUser]
     if done and top:
         log.warning("--top covers the users scanned since this resume: the largest files of the %d users done "
                     "before it are not known", len(done))
-    if isinstance(found, TargetFeed) and (options.spark or done):
-        list(found)  # Spark cuts chunks from the whole list; a resume says what is left before it starts
+    if isinstance(found, TargetFeed) and (options.spark or done or options.sequential):
+        # Spark cuts chunks from the whole list; a resume says what is left before it starts; --no-parallel
+        # sends one request at a time, the identities' pages too.
+        list(found)
         assert found.targets is not None
         found = found.targets
     return Users(found, done, options.all_homes, volumes)
