@@ -41,10 +41,12 @@ def shared_server(workspace):
 
 
 def fresh(srv: EmulatorServer) -> EmulatorServer:
-    """An emulator shared by several tests, as each test finds it: no faults, the test token, fresh counters."""
+    """An emulator shared by several tests, as each test finds it: no faults, the test token, fresh counters, and
+    no file another test uploaded to a volume."""
     srv.set_faults(NO_LIMITS)
     srv.set_token(TOKEN)
     srv.reset_stats()
+    srv.volume_files.clear()
     return srv
 
 

@@ -141,7 +141,8 @@ def resolve_config(opts: AuthOptions) -> Config:
     if not cfg.host:
         raise ConfigError(NO_CREDENTIALS)
     check_host_is_safe(cfg.host)
-    add_secret(getattr(cfg, "token", None))  # a profile's token, known only now
+    for name in ("token", "client_secret", "azure_client_secret", "password"):
+        add_secret(getattr(cfg, name, None))  # a profile's secrets, known only now
     if opts.serverless:
         cfg.as_dict().pop("cluster_id", None)  # a profile's cluster beside serverless: databricks-connect refuses both
     elif opts.cluster_id:
