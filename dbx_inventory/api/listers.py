@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from ..core.errors import ApiError, AuthError, MalformedAnswer, PermissionDenied, Unauthenticated
+from ..core.errors import ApiError, AuthError, PermissionDenied, Unauthenticated
 from ..core.model import Entry
 from .rest import FILES_PREFIX, RestClient, Shape, error_in_body
 
@@ -35,9 +35,10 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
-def listing_shape(key: str) -> Shape:
-    """The documented shape of a listing: an object whose `key` is a list of objects with a `path`, or is
-    absent (an empty folder). An error body, a list, or a `key` that is not a list is no listing at all."""
+def listing_shape(key: str, paths: bool = True) -> Shape:
+    """The documented shape of a listing: an object whose `key` is a list of objects (with a `path`, unless
+    `paths` is False), or is absent (an empty folder or page). An error body, a list, or a `key` that is not a
+    list is no listing at all."""
 
     def shape(body: Any) -> str | None:
         if not isinstance(body, dict):
@@ -47,7 +48,7 @@ def listing_shape(key: str) -> Shape:
             return error_in_body(body)
         if not isinstance(items, list):
             return f"'{key}' is a {type(items).__name__}, not a list"
-        for item in items:
+        for item in items if paths else ():
             if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
                 return f"an item of '{key}' without a path: {str(item)[:80]}"
         return None
@@ -161,21 +162,10 @@ def list_files(client: RestClient, path: str) -> list[Entry]:
     `next_page_token` comes back, whatever their length (a short page is not the last one)."""
     entries: dict[str, Entry] = {}
     api_path = FILES_PREFIX + urllib.parse.quote(path, safe="/")
-    token: str | None = None
-    seen: set[str] = set()
-    while True:
-        params: dict[str, Any] = {"page_size": FILES_PAGE_SIZE}
-        if token:
-            params["page_token"] = token
-        body = client.get("files", api_path, params, shape=_files_page)
+    for body in client.pages("files", api_path, {"page_size": FILES_PAGE_SIZE}, _files_page, path):
         for entry in parse_files_list(body, path):
             entries.setdefault(entry.path, entry)
-        token = body.get("next_page_token") or None
-        if token is None:
-            return list(entries.values())
-        if token in seen:  # a server that hands back a token it gave before would page forever
-            raise MalformedAnswer(200, "", f"the Files API repeated a page token while listing {path}", path)
-        seen.add(token)
+    return list(entries.values())
 
 
 # Workspace export refuses notebooks above its cap (10 MB) with this error code: not a failure, the notebook

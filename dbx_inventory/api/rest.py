@@ -11,7 +11,7 @@ import logging
 import os
 import random
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, get_args
 
 import requests
@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from ..core.errors import (
     MALFORMED,
     AuthError,
+    MalformedAnswer,
     ThrottledError,
     api_error,
 )
@@ -129,6 +130,23 @@ class RestClient:
         default any JSON object will do), is a failed request like a 5xx: proxies and gateways answer 200 with
         an HTML page or an error body, and counting that as an empty folder would report data as gone."""
         return self._json("GET", family, api_path, params, policy, shape, retry_malformed)
+
+    def pages(self, family: Family, api_path: str, params: Mapping[str, Any], shape: Shape,
+              what: str) -> Iterator[dict[str, Any]]:
+        """Every page of a listing paged by `page_token` (the Files API, Unity Catalog): pages go on while a
+        `next_page_token` comes back, whatever their length; a token handed back twice would page forever,
+        and is a malformed answer about `what`."""
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            body = self.get(family, api_path, {**params, **({"page_token": token} if token else {})}, shape=shape)
+            yield body
+            token = body.get("next_page_token") or None
+            if token is None:
+                return
+            if token in seen:
+                raise MalformedAnswer(200, MALFORMED, f"the {family} API repeated a page token while listing {what}", what)
+            seen.add(token)
 
     def post(self, family: Family, api_path: str, body: Mapping[str, Any], policy: RetryPolicy | None = None,
              shape: Shape | None = None) -> dict[str, Any]:

@@ -14,12 +14,12 @@ from ..core.errors import (
     ApiError,
     AuthError,
     InventoryError,
-    MalformedAnswer,
     NotFound,
     PermissionDenied,
     Unauthenticated,
 )
-from .rest import RestClient, error_in_body
+from .listers import listing_shape
+from .rest import RestClient
 
 log = logging.getLogger("dbx_inventory")
 
@@ -51,31 +51,10 @@ class VolumeListing:
 
 
 def _pages(client: RestClient, api_path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    token: str | None = None
-    seen: set[str] = set()
-    while True:
-        query = {**params, "max_results": PAGE_SIZE, **({"page_token": token} if token else {})}
-        body = client.get("unity", api_path, query, shape=_shape(key))
+    for body in client.pages("unity", api_path, {**params, "max_results": PAGE_SIZE}, listing_shape(key, paths=False), key):
         for item in body.get(key) or []:
             if isinstance(item, dict):
                 yield item
-        token = body.get("next_page_token") or None
-        if token is None:
-            return
-        if token in seen:
-            raise MalformedAnswer(200, "", f"Unity Catalog repeated a page token while listing {key}", api_path)
-        seen.add(token)
-
-
-def _shape(key: str) -> Any:
-    def shape(body: Any) -> str | None:
-        if not isinstance(body, dict):
-            return f"a JSON {type(body).__name__}, not an object"
-        items = body.get(key)
-        if items is None:
-            return error_in_body(body)
-        return None if isinstance(items, list) else f"'{key}' is not a list"
-    return shape
 
 
 def list_volumes(client: RestClient) -> VolumeListing:
